@@ -26,7 +26,9 @@ class ReaddirBuilder {
   std::uint64_t last_offset() const { return last_offset_; }
   std::span<const std::uint8_t> data() const { return out_.first(used_); }
 
-  static std::size_t entry_size(std::string_view name) { return kQidSize + 8 + 1 + 2 + name.size(); }
+  static std::size_t entry_size(std::string_view name) {
+    return kQidSize + 8 + 1 + 2 + name.size();
+  }
 
  private:
   std::span<std::uint8_t> out_;

@@ -14,6 +14,8 @@ namespace ninep::p9 {
 
 // Accumulates bytes from a stream and hands out whole frames. A size field below 7 or above the
 // negotiated msize is rejected as soon as its 4 bytes arrive, before anything is allocated for it.
+// msize 0 means "no limit". The buffer grows geometrically to at most msize + the largest `min`
+// asked for, so in steady state (frames drained with next() before each read) nothing allocates.
 class FrameReader {
  public:
   explicit FrameReader(std::uint32_t msize) : msize_(msize) {}
@@ -32,6 +34,8 @@ class FrameReader {
 
   // Bytes buffered but not yet returned as frames.
   std::size_t buffered() const { return end_ - begin_; }
+  // Bytes currently allocated for the buffer.
+  std::size_t capacity() const { return buf_.size(); }
 
  private:
   std::uint32_t msize_;

@@ -173,7 +173,8 @@ class Formatter {
       append_bits(out_, v, kBits, false);
     } else if (is(name, "mode")) {
       fmt::format_to(it(), "{:#o}", v);
-    } else if (is(name, "valid") || is(name, "flags")) {
+    } else if (is(name, "valid") || is(name, "flags") ||
+               (is(name, "type") && type_ == Type::Rstatfs)) {
       fmt::format_to(it(), "{:#x}", v);
     } else if (is(name, "ecode")) {
       const char* sym = strerrorname_np(int(v));
@@ -189,7 +190,7 @@ class Formatter {
   }
   void u64(const char* name, std::uint64_t v) {
     key(name);
-    if (is(name, "request_mask") || is(name, "valid"))
+    if (is(name, "request_mask") || is(name, "valid") || is(name, "fsid"))
       fmt::format_to(it(), "{:#x}", v);
     else
       fmt::format_to(it(), "{}", v);

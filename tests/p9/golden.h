@@ -1,0 +1,28 @@
+// Hand-written reference frames: one table of requests and one of replies.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "p9/message.h"
+
+namespace ninep::p9::test {
+
+struct GoldenCase {
+  std::string name;                 // test name suffix
+  std::vector<std::uint8_t> bytes;  // the frame, written out by hand from docs/9p2000L.md
+  Fcall expected;                   // what decoding it must give (and what must encode to it)
+};
+
+std::vector<GoldenCase> golden_requests();
+std::vector<GoldenCase> golden_replies();
+
+// Concatenates byte lists (for frames that embed a separately declared payload).
+inline std::vector<std::uint8_t> cat(std::initializer_list<std::vector<std::uint8_t>> parts) {
+  std::vector<std::uint8_t> out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+}  // namespace ninep::p9::test

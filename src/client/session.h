@@ -145,8 +145,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_renameat_unsupported();
 
  private:
+  friend class Fid;
   struct Impl;
   explicit Session(std::unique_ptr<Impl> impl, std::uint32_t msize);
+  // Default per-request wait (timeout from SessionOptions).
+  CallOptions default_call() const;
   std::unique_ptr<Impl> impl_;
   std::uint32_t msize_;
 };

@@ -13,12 +13,12 @@ namespace ninep::transport {
 struct Address {
   enum class Kind { Unix, Tcp, Vsock, Fd };
   Kind kind = Kind::Unix;
-  std::string path;          // Unix
-  std::string host;          // Tcp (as written; IPv6 without brackets)
-  std::uint16_t port = 0;    // Tcp
-  std::uint32_t cid = 0;     // Vsock (VMADDR_CID_ANY when listening on vsock:PORT)
-  std::uint32_t vport = 0;   // Vsock
-  int fd = -1;               // Fd
+  std::string path;         // Unix
+  std::string host;         // Tcp (as written; IPv6 without brackets)
+  std::uint16_t port = 0;   // Tcp
+  std::uint32_t cid = 0;    // Vsock (VMADDR_CID_ANY when listening on vsock:PORT)
+  std::uint32_t vport = 0;  // Vsock
+  int fd = -1;              // Fd
 
   std::string to_string() const;  // canonical form, parseable again
 };

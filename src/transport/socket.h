@@ -3,6 +3,7 @@
 
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 
@@ -42,6 +43,7 @@ class Listener {
   UniqueFd fd_;
   Address addr_;
   bool unlink_on_close_ = false;
+  std::atomic<bool> shut_down_{false};
 };
 
 Result<Listener> listen(const Address& addr, const ListenOptions& opts = {});

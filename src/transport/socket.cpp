@@ -1,0 +1,360 @@
+// Dialing, listening and whole-buffer I/O for unix, tcp, vsock and inherited-fd transports.
+#include "transport/socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <memory>
+#include <utility>
+
+namespace ninep::transport {
+namespace {
+
+// Fills a sockaddr_un; a leading '@' names a Linux abstract socket.
+bool is_abstract(const std::string& path) {
+  return !path.empty() && path[0] == '@';
+}
+
+socklen_t make_unix_addr(const std::string& path, sockaddr_un& sa) {
+  std::memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path, path.data(), path.size());
+  if (is_abstract(path)) sa.sun_path[0] = '\0';
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() +
+                                (is_abstract(path) ? 0 : 1));
+}
+
+std::unexpected<Error> fail_at(const Address& a, std::string_view what) {
+  return fail_errno(fmt::format("{} {}", what, a.to_string()));
+}
+
+Result<UniqueFd> dial_unix(const Address& a) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return fail_at(a, "socket for");
+  sockaddr_un sa;
+  socklen_t len = make_unix_addr(a.path, sa);
+  while (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0) {
+    if (errno != EINTR) return fail_at(a, "connect to");
+  }
+  return fd;
+}
+
+struct AddrInfoDeleter {
+  void operator()(addrinfo* ai) const { ::freeaddrinfo(ai); }
+};
+using AddrInfoPtr = std::unique_ptr<addrinfo, AddrInfoDeleter>;
+
+Result<AddrInfoPtr> resolve(const Address& a, bool passive) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(a.port);
+  int rc = ::getaddrinfo(a.host.c_str(), port.c_str(), &hints, &res);
+  if (rc != 0) {
+    int code = rc == EAI_SYSTEM ? errno : (rc == EAI_NONAME ? ENOENT : EINVAL);
+    return fail(code, fmt::format("resolve {}: {}", a.to_string(), ::gai_strerror(rc)));
+  }
+  return AddrInfoPtr(res);
+}
+
+void set_nodelay(int fd) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+Result<UniqueFd> dial_tcp(const Address& a) {
+  auto ai = resolve(a, false);
+  if (!ai) return std::unexpected(ai.error());
+  int last_errno = ECONNREFUSED;
+  for (addrinfo* p = ai->get(); p; p = p->ai_next) {
+    UniqueFd fd(::socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol));
+    if (!fd) {
+      last_errno = errno;
+      continue;
+    }
+    int rc;
+    while ((rc = ::connect(fd.get(), p->ai_addr, p->ai_addrlen)) != 0 && errno == EINTR) {
+    }
+    if (rc == 0) {
+      set_nodelay(fd.get());
+      return fd;
+    }
+    last_errno = errno;
+  }
+  errno = last_errno;
+  return fail_at(a, "connect to");
+}
+
+sockaddr_vm make_vsock_addr(const Address& a) {
+  sockaddr_vm sa{};
+  sa.svm_family = AF_VSOCK;
+  sa.svm_cid = a.cid;
+  sa.svm_port = a.vport;
+  return sa;
+}
+
+Result<UniqueFd> dial_vsock(const Address& a) {
+  UniqueFd fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return fail_at(a, "socket for");
+  sockaddr_vm sa = make_vsock_addr(a);
+  while (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    if (errno != EINTR) return fail_at(a, "connect to");
+  }
+  return fd;
+}
+
+Result<UniqueFd> adopt_fd(const Address& a) {
+  int flags = ::fcntl(a.fd, F_GETFD);
+  if (flags < 0) return fail_at(a, "inherited descriptor");
+  ::fcntl(a.fd, F_SETFD, flags | FD_CLOEXEC);
+  return UniqueFd(a.fd);
+}
+
+// A unix socket file that exists: remove it only when nobody listens on it any more.
+Result<void> clear_stale_unix_socket(const Address& a) {
+  struct stat st;
+  if (::lstat(a.path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};
+    return fail_at(a, "stat");
+  }
+  if (!S_ISSOCK(st.st_mode))
+    return fail(EADDRINUSE,
+                fmt::format("listen on {}: the path exists and is not a socket", a.to_string()));
+  auto probe = dial_unix(a);
+  if (probe) {
+    return fail(EADDRINUSE,
+                fmt::format("listen on {}: another server is listening there", a.to_string()));
+  }
+  if (probe.error().code != ECONNREFUSED) return std::unexpected(probe.error());
+  if (::unlink(a.path.c_str()) != 0 && errno != ENOENT) return fail_at(a, "remove stale socket");
+  return {};
+}
+
+}  // namespace
+
+Result<UniqueFd> dial(const Address& addr) {
+  switch (addr.kind) {
+    case Address::Kind::Unix:
+      return dial_unix(addr);
+    case Address::Kind::Tcp:
+      return dial_tcp(addr);
+    case Address::Kind::Vsock:
+      return dial_vsock(addr);
+    case Address::Kind::Fd:
+      return adopt_fd(addr);
+  }
+  return fail(EINVAL, "dial: bad address kind");
+}
+
+bool is_loopback_host(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host == "localhost" || host == "localhost.localdomain" || host == "ip6-localhost")
+    return true;
+  std::string h(host);
+  in_addr v4;
+  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  if (::inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) return v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+Listener::Listener(Listener&& o) noexcept
+    : fd_(std::move(o.fd_)),
+      addr_(std::move(o.addr_)),
+      unlink_on_close_(std::exchange(o.unlink_on_close_, false)),
+      shut_down_(o.shut_down_.load()) {}
+
+Listener& Listener::operator=(Listener&& o) noexcept {
+  if (this != &o) {
+    this->~Listener();
+    new (this) Listener(std::move(o));
+  }
+  return *this;
+}
+
+Listener::~Listener() {
+  if (unlink_on_close_ && fd_ && !addr_.path.empty()) ::unlink(addr_.path.c_str());
+  unlink_on_close_ = false;
+  fd_.reset();
+}
+
+Result<UniqueFd> Listener::accept() {
+  for (;;) {
+    if (shut_down_.load()) return fail(ECANCELED, "listener shut down");
+    int c = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (c >= 0) {
+      if (shut_down_.load()) {
+        ::close(c);
+        return fail(ECANCELED, "listener shut down");
+      }
+      if (addr_.kind == Address::Kind::Tcp) set_nodelay(c);
+      return UniqueFd(c);
+    }
+    if (shut_down_.load()) return fail(ECANCELED, "listener shut down");
+    // Transient conditions (the peer gave up, per-process limits) must not end a server.
+    if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+    return fail_at(addr_, "accept on");
+  }
+}
+
+void Listener::shutdown() {
+  shut_down_.store(true);
+  // On Linux, shutdown() on a listening socket wakes threads blocked in accept().
+  if (fd_) ::shutdown(fd_.get(), SHUT_RDWR);
+}
+
+Result<Listener> listen(const Address& addr, const ListenOptions& opts) {
+  Listener l;
+  l.addr_ = addr;
+  switch (addr.kind) {
+    case Address::Kind::Unix: {
+      if (!is_abstract(addr.path)) {
+        if (auto r = clear_stale_unix_socket(addr); !r) return std::unexpected(r.error());
+      }
+      l.fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (!l.fd_) return fail_at(addr, "socket for");
+      sockaddr_un sa;
+      socklen_t len = make_unix_addr(addr.path, sa);
+      if (::bind(l.fd_.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0)
+        return fail_at(addr, "bind");
+      l.unlink_on_close_ = !is_abstract(addr.path);
+      break;
+    }
+    case Address::Kind::Tcp: {
+      if (!opts.allow_remote_tcp && !is_loopback_host(addr.host))
+        return fail(EPERM, fmt::format("listen on {}: not a loopback address (9P is unencrypted; "
+                                       "remote TCP listening must be allowed explicitly)",
+                                       addr.to_string()));
+      auto ai = resolve(addr, true);
+      if (!ai) return std::unexpected(ai.error());
+      addrinfo* p = ai->get();
+      l.fd_.reset(::socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol));
+      if (!l.fd_) return fail_at(addr, "socket for");
+      int one = 1;
+      ::setsockopt(l.fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      if (::bind(l.fd_.get(), p->ai_addr, p->ai_addrlen) != 0) return fail_at(addr, "bind");
+      // Report the real port when 0 (ephemeral) was asked for.
+      sockaddr_storage ss{};
+      socklen_t sl = sizeof ss;
+      if (::getsockname(l.fd_.get(), reinterpret_cast<sockaddr*>(&ss), &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+          l.addr_.port = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+          l.addr_.port = ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+      }
+      break;
+    }
+    case Address::Kind::Vsock: {
+      l.fd_.reset(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (!l.fd_) return fail_at(addr, "socket for");
+      sockaddr_vm sa = make_vsock_addr(addr);
+      if (::bind(l.fd_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+        return fail_at(addr, "bind");
+      break;
+    }
+    case Address::Kind::Fd: {
+      // An inherited descriptor can be listened on only if it already is a listening socket
+      // (socket activation).
+      int acc = 0;
+      socklen_t al = sizeof acc;
+      if (::getsockopt(addr.fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) != 0)
+        return fail_at(addr, "inherited descriptor");
+      if (!acc)
+        return fail(EINVAL, fmt::format("listen on {}: the descriptor is not a listening socket",
+                                        addr.to_string()));
+      l.fd_.reset(addr.fd);
+      ::fcntl(addr.fd, F_SETFD, FD_CLOEXEC);
+      return l;
+    }
+  }
+  if (::listen(l.fd_.get(), 128) != 0) return fail_at(addr, "listen on");
+  return l;
+}
+
+namespace {
+// send() with MSG_NOSIGNAL so a dead peer gives EPIPE rather than killing the process; plain
+// write() for descriptors that are not sockets (pipes, ttys).
+ssize_t write_some(int fd, const void* p, std::size_t n) {
+  ssize_t r = ::send(fd, p, n, MSG_NOSIGNAL);
+  if (r < 0 && errno == ENOTSOCK) r = ::write(fd, p, n);
+  return r;
+}
+
+ssize_t writev_some(int fd, iovec* iov, int cnt) {
+  msghdr mh{};
+  mh.msg_iov = iov;
+  mh.msg_iovlen = static_cast<std::size_t>(cnt);
+  ssize_t r = ::sendmsg(fd, &mh, MSG_NOSIGNAL);
+  if (r < 0 && errno == ENOTSOCK) r = ::writev(fd, iov, cnt);
+  return r;
+}
+}  // namespace
+
+Result<void> write_all(int fd, std::span<const std::uint8_t> buf) {
+  while (!buf.empty()) {
+    ssize_t r = write_some(fd, buf.data(), buf.size());
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("write");
+    }
+    buf = buf.subspan(static_cast<std::size_t>(r));
+  }
+  return {};
+}
+
+Result<void> writev_all(int fd, std::span<iovec> iov) {
+  while (!iov.empty() && iov.front().iov_len == 0) iov = iov.subspan(1);
+  while (!iov.empty()) {
+    int cnt = static_cast<int>(std::min<std::size_t>(iov.size(), IOV_MAX));
+    ssize_t r = writev_some(fd, iov.data(), cnt);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("write");
+    }
+    auto n = static_cast<std::size_t>(r);
+    while (!iov.empty() && n >= iov.front().iov_len) {
+      n -= iov.front().iov_len;
+      iov = iov.subspan(1);
+    }
+    if (n > 0) {
+      iov.front().iov_base = static_cast<std::uint8_t*>(iov.front().iov_base) + n;
+      iov.front().iov_len -= n;
+    }
+    while (!iov.empty() && iov.front().iov_len == 0) iov = iov.subspan(1);
+  }
+  return {};
+}
+
+Result<void> read_full(int fd, std::span<std::uint8_t> buf) {
+  while (!buf.empty()) {
+    ssize_t r = ::read(fd, buf.data(), buf.size());
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("read");
+    }
+    if (r == 0) return fail(ECONNRESET, "read: connection closed by peer");
+    buf = buf.subspan(static_cast<std::size_t>(r));
+  }
+  return {};
+}
+
+}  // namespace ninep::transport

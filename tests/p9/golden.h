@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,11 @@ struct GoldenCase {
   std::vector<std::uint8_t> bytes;  // the frame, written out by hand from docs/9p2000L.md
   Fcall expected;                   // what decoding it must give (and what must encode to it)
 };
+
+// gtest prints parameters with this instead of dumping the object's bytes.
+inline void PrintTo(const GoldenCase& g, std::ostream* os) {
+  *os << g.name;
+}
 
 std::vector<GoldenCase> golden_requests();
 std::vector<GoldenCase> golden_replies();

@@ -1,0 +1,134 @@
+// The FUSE file system: every low-level FUSE operation mapped onto 9P2000.L requests.
+//
+// Each operation runs on one of libfuse's worker threads and blocks on its 9P requests; many
+// operations are in flight at once on the one multiplexed client session. Operations that find
+// the connection dead either wait for a reconnect and run again on the new connection (with
+// re-walked fids), or fail with EIO.
+#pragma once
+
+#define FUSE_USE_VERSION 314
+#include <fuse3/fuse_lowlevel.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "client/fid.h"
+#include "client/types.h"
+#include "common/error.h"
+#include "fuse/connection.h"
+#include "fuse/fuse_mount.h"
+#include "fuse/inode_table.h"
+
+namespace ninep::fuse {
+
+// An open file or directory (fuse_file_info::fh points to one).
+struct OpenHandle {
+  std::shared_ptr<Inode> node;
+  std::uint32_t lopen_flags = 0;  // to re-open after a reconnect
+  bool is_dir = false;
+  std::mutex mu;                     // guards the fields below
+  std::shared_ptr<client::Fid> fid;  // opened
+  std::uint64_t generation = 0;
+  bool locked = false;  // a lock was taken through this handle: release at flush
+  // Directories: entries fetched from the server and not yet passed to the kernel.
+  std::vector<client::DirEntry> entries;
+  std::size_t next_entry = 0;
+  std::uint64_t entries_from = ~std::uint64_t(0);  // cookie the entries were fetched after
+  bool at_end = false;
+};
+
+struct FileSystemOptions {
+  CacheMode cache = CacheMode::None;
+  double loose_timeout = 1.0;
+};
+
+class FileSystem {
+ public:
+  FileSystem(Connection& conn, const FileSystemOptions& opts);
+
+  static const fuse_lowlevel_ops& operations();  // userdata: FileSystem*
+
+  void set_session(fuse_session* se) { session_ = se; }
+  void set_ready_callback(std::function<void()> fn) { on_ready_ = std::move(fn); }
+
+  // ---- operations (each replies to `req` exactly once) ----
+  void init(fuse_conn_info* conn);
+  void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
+  void forget(fuse_ino_t ino, std::uint64_t n);
+  void getattr(fuse_req_t req, fuse_ino_t ino);
+  void setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, int to_set);
+  void readlink(fuse_req_t req, fuse_ino_t ino);
+  void mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev);
+  void mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode);
+  void unlink(fuse_req_t req, fuse_ino_t parent, const char* name, bool dir);
+  void symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name);
+  void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
+              const char* newname, unsigned flags);
+  void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname);
+  void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool dir);
+  void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi);
+  void read(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi);
+  void write(fuse_req_t req, const char* buf, size_t size, off_t off, fuse_file_info* fi);
+  void flush(fuse_req_t req, fuse_file_info* fi);
+  void release(fuse_req_t req, fuse_file_info* fi);
+  void fsync(fuse_req_t req, int datasync, fuse_file_info* fi);
+  void readdir(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, bool plus);
+  void statfs(fuse_req_t req, fuse_ino_t ino);
+  void setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
+                int flags);
+  void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size);
+  void listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+  void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name);
+  void getlk(fuse_req_t req, fuse_file_info* fi, struct flock* lock);
+  void setlk(fuse_req_t req, fuse_file_info* fi, struct flock* lock, bool sleep);
+  void flock(fuse_req_t req, fuse_file_info* fi, int op);
+
+  std::size_t inodes() const { return inodes_.size(); }
+  std::uint64_t open_handles() const { return open_handles_.load(); }
+
+ private:
+  struct Attempt;  // one try of an operation against one connection generation
+
+  // Runs `op` against the current connection; when it fails because the connection died and
+  // reconnecting is enabled, waits for the new connection and runs it again.
+  template <typename T, typename F>
+  Result<T> retrying(fuse_req_t req, F&& op);
+
+  // The walked fid of `node` on generation `gen` (re-walked by path if it belongs to an older one).
+  Result<std::shared_ptr<client::Fid>> fid_for(const std::shared_ptr<Inode>& node,
+                                               const Connection::Snapshot& snap);
+  Result<std::shared_ptr<Inode>> node(fuse_ino_t ino) const;
+  // The opened fid of a handle (re-opened after a reconnect).
+  Result<std::shared_ptr<client::Fid>> fid_for(OpenHandle& h, const Connection::Snapshot& snap);
+
+  // Walks `name` from `parent`, gets its attributes and records the node (lookup count + 1).
+  Result<fuse_entry_param> lookup_entry(const std::shared_ptr<Inode>& parent, std::string_view name,
+                                        const Connection::Snapshot& snap);
+  fuse_entry_param make_entry(const Inode& node, const client::Attr& attr) const;
+  void reply_error(fuse_req_t req, const Error& e);
+  void reply_entry(fuse_req_t req, const Result<fuse_entry_param>& e);
+  Result<void> fill_dir_entries(OpenHandle& h, std::uint64_t off, std::size_t want,
+                                const Connection::Snapshot& snap);
+  Result<std::uint8_t> lock_once(OpenHandle& h, const client::LockRequest& lr,
+                                 const Connection::Snapshot& snap);
+  void lock_wait(fuse_req_t req, OpenHandle& h, client::LockRequest lr, bool sleep);
+
+  double entry_timeout() const;
+  double attr_timeout() const;
+  bool connection_alive() const { return conn_.current().alive(); }
+
+  Connection& conn_;
+  FileSystemOptions opts_;
+  InodeTable inodes_;
+  fuse_session* session_ = nullptr;
+  std::function<void()> on_ready_;
+  std::atomic<std::uint64_t> open_handles_{0};
+  std::uint32_t max_io_ = 0;
+};
+
+}  // namespace ninep::fuse

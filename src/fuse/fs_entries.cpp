@@ -1,0 +1,290 @@
+// Name space operations: lookup/forget, attributes, creating, linking, renaming and removing.
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+
+#include "fuse/attr.h"
+#include "fuse/fs_retry.h"
+
+namespace ninep::fuse {
+
+FileSystem::FileSystem(Connection& conn, const FileSystemOptions& opts) : conn_(conn), opts_(opts) {
+  auto snap = conn_.current();
+  inodes_.set_root(snap.root, snap.generation);
+  max_io_ = snap.root->session().max_io();
+}
+
+double FileSystem::entry_timeout() const {
+  return opts_.cache == CacheMode::Loose ? opts_.loose_timeout : 0.0;
+}
+double FileSystem::attr_timeout() const {
+  return opts_.cache == CacheMode::Loose ? opts_.loose_timeout : 0.0;
+}
+
+void FileSystem::reply_error(fuse_req_t req, const Error& e) {
+  fuse_reply_err(req, to_errno(e, true));
+}
+
+Result<std::shared_ptr<Inode>> FileSystem::node(fuse_ino_t ino) const {
+  auto n = inodes_.get(ino);
+  if (!n) return fail(ESTALE, "unknown inode");
+  return n;
+}
+
+Result<std::shared_ptr<client::Fid>> FileSystem::fid_for(const std::shared_ptr<Inode>& node,
+                                                         const Connection::Snapshot& snap) {
+  if (auto f = inodes_.fid_of(*node, snap.generation)) return f;
+  if (node->ino == FUSE_ROOT_ID) {
+    inodes_.set_fid(*node, snap.root, snap.generation);
+    return snap.root;
+  }
+  // A fid of an older connection (or none): walk the node's path again on this one.
+  std::vector<std::string> names;
+  if (!inodes_.path_of(*node, names)) return fail(ESTALE, "file was removed");
+  std::vector<std::string_view> views(names.begin(), names.end());
+  auto f = snap.root->walk(views);
+  if (!f) return fail(f.error().code == ENOENT ? ESTALE : f.error().code, f.error().message);
+  if (f->qid().path != node->qid.path) return fail(ESTALE, "path leads to another file now");
+  auto shared = std::make_shared<client::Fid>(std::move(*f));
+  inodes_.set_fid(*node, shared, snap.generation);
+  return shared;
+}
+
+fuse_entry_param FileSystem::make_entry(const Inode& node, const client::Attr& attr) const {
+  fuse_entry_param e{};
+  e.ino = node.ino;
+  e.generation = 0;  // node ids are never reused
+  e.attr = to_stat(attr);
+  e.attr_timeout = attr_timeout();
+  e.entry_timeout = entry_timeout();
+  return e;
+}
+
+Result<fuse_entry_param> FileSystem::lookup_entry(const std::shared_ptr<Inode>& parent,
+                                                  std::string_view name,
+                                                  const Connection::Snapshot& snap) {
+  auto pf = fid_for(parent, snap);
+  if (!pf) return std::unexpected(pf.error());
+  auto f = (*pf)->walk({name});
+  if (!f) return std::unexpected(f.error());
+  auto attr = f->getattr(p9::kGetattrBasic);
+  if (!attr) return std::unexpected(attr.error());
+  p9::Qid qid = f->qid();
+  auto n = inodes_.remember(parent, name, qid, std::move(*f), snap.generation);
+  return make_entry(*n, *attr);
+}
+
+void FileSystem::reply_entry(fuse_req_t req, const Result<fuse_entry_param>& e) {
+  if (!e) return reply_error(req, e.error());
+  // The kernel counts a lookup only if the reply reaches it.
+  if (fuse_reply_entry(req, &*e) != 0) inodes_.unremember(e->ino);
+}
+
+void FileSystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  auto e = retrying<fuse_entry_param>(
+      req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
+        auto p = node(parent);
+        if (!p) return std::unexpected(p.error());
+        return lookup_entry(*p, name, snap);
+      });
+  if (!e && e.error().code == ENOENT && opts_.cache == CacheMode::Loose) {
+    // Negative entry: cached for the entry timeout.
+    fuse_entry_param neg{};
+    neg.entry_timeout = entry_timeout();
+    fuse_reply_entry(req, &neg);
+    return;
+  }
+  reply_entry(req, e);
+}
+
+void FileSystem::forget(fuse_ino_t ino, std::uint64_t n) {
+  inodes_.forget(ino, n);
+}
+
+void FileSystem::getattr(fuse_req_t req, fuse_ino_t ino) {
+  auto a =
+      retrying<client::Attr>(req, [&](const Connection::Snapshot& snap) -> Result<client::Attr> {
+        auto n = node(ino);
+        if (!n) return std::unexpected(n.error());
+        auto f = fid_for(*n, snap);
+        if (!f) return std::unexpected(f.error());
+        return (*f)->getattr(p9::kGetattrBasic);
+      });
+  if (!a) return reply_error(req, a.error());
+  struct stat st = to_stat(*a);
+  fuse_reply_attr(req, &st, attr_timeout());
+}
+
+void FileSystem::setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, int to_set) {
+  client::SetAttr sa = to_setattr(attr, to_set);
+  auto a =
+      retrying<client::Attr>(req, [&](const Connection::Snapshot& snap) -> Result<client::Attr> {
+        auto n = node(ino);
+        if (!n) return std::unexpected(n.error());
+        auto f = fid_for(*n, snap);
+        if (!f) return std::unexpected(f.error());
+        if (sa.valid != 0) {
+          auto r = (*f)->setattr(sa);
+          if (!r) return std::unexpected(r.error());
+        }
+        return (*f)->getattr(p9::kGetattrBasic);
+      });
+  if (!a) return reply_error(req, a.error());
+  struct stat st = to_stat(*a);
+  fuse_reply_attr(req, &st, attr_timeout());
+}
+
+void FileSystem::readlink(fuse_req_t req, fuse_ino_t ino) {
+  auto t = retrying<std::string>(req, [&](const Connection::Snapshot& snap) -> Result<std::string> {
+    auto n = node(ino);
+    if (!n) return std::unexpected(n.error());
+    auto f = fid_for(*n, snap);
+    if (!f) return std::unexpected(f.error());
+    return (*f)->readlink();
+  });
+  if (!t) return reply_error(req, t.error());
+  fuse_reply_readlink(req, t->c_str());
+}
+
+void FileSystem::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+                       dev_t rdev) {
+  gid_t gid = fuse_req_ctx(req)->gid;
+  auto e = retrying<fuse_entry_param>(
+      req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
+        auto p = node(parent);
+        if (!p) return std::unexpected(p.error());
+        auto pf = fid_for(*p, snap);
+        if (!pf) return std::unexpected(pf.error());
+        auto q = (*pf)->mknod(name, mode, major(rdev), minor(rdev), gid);
+        if (!q) return std::unexpected(q.error());
+        return lookup_entry(*p, name, snap);
+      });
+  reply_entry(req, e);
+}
+
+void FileSystem::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  gid_t gid = fuse_req_ctx(req)->gid;
+  auto e = retrying<fuse_entry_param>(
+      req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
+        auto p = node(parent);
+        if (!p) return std::unexpected(p.error());
+        auto pf = fid_for(*p, snap);
+        if (!pf) return std::unexpected(pf.error());
+        auto q = (*pf)->mkdir(name, mode & 07777, gid);
+        if (!q) return std::unexpected(q.error());
+        return lookup_entry(*p, name, snap);
+      });
+  reply_entry(req, e);
+}
+
+void FileSystem::symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+  gid_t gid = fuse_req_ctx(req)->gid;
+  auto e = retrying<fuse_entry_param>(
+      req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
+        auto p = node(parent);
+        if (!p) return std::unexpected(p.error());
+        auto pf = fid_for(*p, snap);
+        if (!pf) return std::unexpected(pf.error());
+        auto q = (*pf)->symlink(name, target, gid);
+        if (!q) return std::unexpected(q.error());
+        return lookup_entry(*p, name, snap);
+      });
+  reply_entry(req, e);
+}
+
+void FileSystem::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname) {
+  auto e = retrying<fuse_entry_param>(
+      req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
+        auto n = node(ino);
+        if (!n) return std::unexpected(n.error());
+        auto p = node(newparent);
+        if (!p) return std::unexpected(p.error());
+        auto f = fid_for(*n, snap);
+        if (!f) return std::unexpected(f.error());
+        auto pf = fid_for(*p, snap);
+        if (!pf) return std::unexpected(pf.error());
+        auto r = (*pf)->link(**f, newname);
+        if (!r) return std::unexpected(r.error());
+        return lookup_entry(*p, newname, snap);
+      });
+  reply_entry(req, e);
+}
+
+void FileSystem::unlink(fuse_req_t req, fuse_ino_t parent, const char* name, bool dir) {
+  auto r = retrying<void>(req, [&](const Connection::Snapshot& snap) -> Result<void> {
+    auto p = node(parent);
+    if (!p) return std::unexpected(p.error());
+    auto pf = fid_for(*p, snap);
+    if (!pf) return std::unexpected(pf.error());
+    return (*pf)->unlinkat(name, dir ? p9::kAtRemovedir : 0);
+  });
+  if (!r) return reply_error(req, r.error());
+  fuse_reply_err(req, 0);
+}
+
+void FileSystem::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
+                        const char* newname, unsigned flags) {
+  if (flags & RENAME_EXCHANGE) return (void)fuse_reply_err(req, EINVAL);  // 9P cannot swap
+  if (flags & ~unsigned(RENAME_NOREPLACE)) return (void)fuse_reply_err(req, EINVAL);
+  bool noreplace = (flags & RENAME_NOREPLACE) != 0;
+  auto r = retrying<void>(req, [&](const Connection::Snapshot& snap) -> Result<void> {
+    auto p = node(parent);
+    if (!p) return std::unexpected(p.error());
+    auto np = node(newparent);
+    if (!np) return std::unexpected(np.error());
+    auto pf = fid_for(*p, snap);
+    if (!pf) return std::unexpected(pf.error());
+    auto npf = fid_for(*np, snap);
+    if (!npf) return std::unexpected(npf.error());
+    if (noreplace) {
+      // 9P has no "rename unless the target exists". For files, a hard link under the new name
+      // fails with EEXIST atomically on the server; removing the old name completes the move.
+      // Directories cannot be linked: EINVAL, which callers of renameat2 treat as "unsupported".
+      auto src = (*pf)->walk({std::string_view(name)});
+      if (!src) return std::unexpected(src.error());
+      if (src->is_dir()) return fail(EINVAL, "RENAME_NOREPLACE of a directory");
+      auto l = (*npf)->link(*src, newname);
+      if (!l) {
+        if (l.error().code == EEXIST || !snap.alive()) return l;
+        return fail(EINVAL, "RENAME_NOREPLACE needs hard links");
+      }
+      auto u = (*pf)->unlinkat(name, 0);
+      if (!u) return u;
+    } else {
+      auto rr = (*pf)->renameat(name, **npf, newname);
+      if (!rr) return rr;
+    }
+    // Keep the moved node's path (and, for path-based servers like diod, its fid) current.
+    auto moved = (*npf)->walk({std::string_view(newname)});
+    if (moved) {
+      p9::Qid qid = moved->qid();
+      auto n = inodes_.find_qid(qid.path);
+      if (n) {
+        inodes_.moved(n, *np, newname);
+        inodes_.set_fid(*n, std::make_shared<client::Fid>(std::move(*moved)), snap.generation);
+      }
+    }
+    return {};
+  });
+  if (!r) return reply_error(req, r.error());
+  fuse_reply_err(req, 0);
+}
+
+void FileSystem::statfs(fuse_req_t req, fuse_ino_t) {
+  auto s = retrying<client::StatFs>(
+      req, [&](const Connection::Snapshot& snap) { return snap.root->statfs(); });
+  if (!s) return reply_error(req, s.error());
+  struct statvfs v {};
+  v.f_bsize = s->bsize;
+  v.f_frsize = s->bsize;
+  v.f_blocks = s->blocks;
+  v.f_bfree = s->bfree;
+  v.f_bavail = s->bavail;
+  v.f_files = s->files;
+  v.f_ffree = s->ffree;
+  v.f_favail = s->ffree;
+  v.f_fsid = s->fsid;
+  v.f_namemax = s->namelen ? s->namelen : 255;
+  fuse_reply_statfs(req, &v);
+}
+
+}  // namespace ninep::fuse

@@ -1,0 +1,292 @@
+// Open files and directories: open/create/read/write/flush/release/fsync and readdir(plus).
+#include <fcntl.h>
+
+#include <cstring>
+
+#include "fuse/attr.h"
+#include "fuse/fs_retry.h"
+#include "p9/dirent.h"
+
+namespace ninep::fuse {
+namespace {
+
+// Flags that must not be replayed when a file is opened again after a reconnect.
+constexpr std::uint32_t kNotOnReopen = p9::kOTrunc | p9::kOCreate | p9::kOExcl;
+
+// Reused across requests of one worker thread: no allocation per read.
+std::vector<std::uint8_t>& thread_buffer(std::size_t size) {
+  thread_local std::vector<std::uint8_t> buf;
+  if (buf.size() < size) buf.resize(size);
+  return buf;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<client::Fid>> FileSystem::fid_for(OpenHandle& h,
+                                                         const Connection::Snapshot& snap) {
+  std::lock_guard lk(h.mu);
+  if (h.fid && h.generation == snap.generation) return h.fid;
+  // Opened on an older connection: open the same file again on this one.
+  auto base = fid_for(h.node, snap);
+  if (!base) return std::unexpected(base.error());
+  auto f = (*base)->clone();
+  if (!f) return std::unexpected(f.error());
+  auto o = f->lopen(h.lopen_flags & ~kNotOnReopen);
+  if (!o) return std::unexpected(o.error());
+  h.fid = std::make_shared<client::Fid>(std::move(*f));
+  h.generation = snap.generation;
+  h.entries.clear();
+  h.next_entry = 0;
+  h.entries_from = ~std::uint64_t(0);
+  h.at_end = false;
+  return h.fid;
+}
+
+void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool dir) {
+  std::uint32_t flags = dir ? (p9::kORdonly | p9::kODirectory) : to_lopen_flags(fi->flags);
+  std::uint32_t version = 0;
+  auto h = retrying<std::unique_ptr<OpenHandle>>(
+      req, [&](const Connection::Snapshot& snap) -> Result<std::unique_ptr<OpenHandle>> {
+        auto n = node(ino);
+        if (!n) return std::unexpected(n.error());
+        auto base = fid_for(*n, snap);
+        if (!base) return std::unexpected(base.error());
+        auto f = (*base)->clone();
+        if (!f) return std::unexpected(f.error());
+        auto o = f->lopen(flags);
+        if (!o) return std::unexpected(o.error());
+        version = o->qid.version;
+        auto handle = std::make_unique<OpenHandle>();
+        handle->node = *n;
+        handle->lopen_flags = flags;
+        handle->is_dir = dir;
+        handle->fid = std::make_shared<client::Fid>(std::move(*f));
+        handle->generation = snap.generation;
+        return handle;
+      });
+  if (!h) return reply_error(req, h.error());
+  if (!dir) {
+    fi->keep_cache = opts_.cache == CacheMode::Loose && !(flags & p9::kOTrunc) &&
+                     inodes_.keep_cache(*(*h)->node, version);
+    if (opts_.cache != CacheMode::Loose) inodes_.keep_cache(*(*h)->node, 0);
+    fi->direct_io = (fi->flags & O_DIRECT) != 0;
+  }
+  fi->fh = reinterpret_cast<std::uintptr_t>(h->get());
+  // A failed reply means the opener is gone and no release will come: drop the handle.
+  if (fuse_reply_open(req, fi) != 0) return;
+  open_handles_.fetch_add(1);
+  h->release();
+}
+
+void FileSystem::create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+                        fuse_file_info* fi) {
+  std::uint32_t flags = to_lopen_flags(fi->flags) | p9::kOCreate;
+  if (fi->flags & O_EXCL) flags |= p9::kOExcl;
+  gid_t gid = fuse_req_ctx(req)->gid;
+  struct Created {
+    fuse_entry_param entry;
+    std::unique_ptr<OpenHandle> handle;
+  };
+  auto c = retrying<Created>(req, [&](const Connection::Snapshot& snap) -> Result<Created> {
+    auto p = node(parent);
+    if (!p) return std::unexpected(p.error());
+    auto pf = fid_for(*p, snap);
+    if (!pf) return std::unexpected(pf.error());
+    auto f = (*pf)->clone();
+    if (!f) return std::unexpected(f.error());
+    auto o = f->lcreate(name, flags, mode & 07777, gid);
+    if (!o) return std::unexpected(o.error());
+    auto e = lookup_entry(*p, name, snap);
+    if (!e) return std::unexpected(e.error());
+    Created out{*e, std::make_unique<OpenHandle>()};
+    out.handle->node = inodes_.get(e->ino);
+    if (!out.handle->node) return fail(ESTALE, "created file vanished");
+    out.handle->lopen_flags = flags;
+    out.handle->fid = std::make_shared<client::Fid>(std::move(*f));
+    out.handle->generation = snap.generation;
+    return out;
+  });
+  if (!c) return reply_error(req, c.error());
+  inodes_.keep_cache(*c->handle->node, 0);
+  fi->keep_cache = 0;
+  fi->direct_io = (fi->flags & O_DIRECT) != 0;
+  fi->fh = reinterpret_cast<std::uintptr_t>(c->handle.get());
+  if (fuse_reply_create(req, &c->entry, fi) != 0) {
+    inodes_.unremember(c->entry.ino);
+    return;  // the handle is dropped (clunked) here
+  }
+  open_handles_.fetch_add(1);
+  c->handle.release();
+}
+
+void FileSystem::read(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi) {
+  OpenHandle& h = *handle_of(fi);
+  auto& buf = thread_buffer(size);
+  auto n = retrying<std::size_t>(req, [&](const Connection::Snapshot& snap) -> Result<size_t> {
+    auto f = fid_for(h, snap);
+    if (!f) return std::unexpected(f.error());
+    return (*f)->read(static_cast<std::uint64_t>(off), std::span(buf.data(), size));
+  });
+  if (!n) return reply_error(req, n.error());
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), *n);
+}
+
+void FileSystem::write(fuse_req_t req, const char* data, size_t size, off_t off,
+                       fuse_file_info* fi) {
+  OpenHandle& h = *handle_of(fi);
+  auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(data), size);
+  auto n = retrying<std::size_t>(req, [&](const Connection::Snapshot& snap) -> Result<size_t> {
+    auto f = fid_for(h, snap);
+    if (!f) return std::unexpected(f.error());
+    return (*f)->write(static_cast<std::uint64_t>(off), bytes);
+  });
+  if (!n) return reply_error(req, n.error());
+  fuse_reply_write(req, *n);
+}
+
+void FileSystem::flush(fuse_req_t req, fuse_file_info* fi) {
+  OpenHandle& h = *handle_of(fi);
+  bool locked;
+  {
+    std::lock_guard lk(h.mu);
+    locked = h.locked;
+  }
+  if (locked) {
+    // close() drops the POSIX locks the closing process holds on the file.
+    client::LockRequest unlock;
+    unlock.type = p9::kLockUnlck;
+    unlock.proc_id = static_cast<std::uint32_t>(fuse_req_ctx(req)->pid);
+    unlock.client_id = "ninep-fuse";
+    auto snap = conn_.current();
+    (void)lock_once(h, unlock, snap);
+  }
+  fuse_reply_err(req, 0);
+}
+
+void FileSystem::release(fuse_req_t req, fuse_file_info* fi) {
+  delete handle_of(fi);  // drops the fid: clunked asynchronously
+  open_handles_.fetch_sub(1);
+  fuse_reply_err(req, 0);
+}
+
+void FileSystem::fsync(fuse_req_t req, int datasync, fuse_file_info* fi) {
+  OpenHandle& h = *handle_of(fi);
+  auto r = retrying<void>(req, [&](const Connection::Snapshot& snap) -> Result<void> {
+    auto f = fid_for(h, snap);
+    if (!f) return std::unexpected(f.error());
+    return (*f)->fsync(datasync != 0);
+  });
+  if (!r) return reply_error(req, r.error());
+  fuse_reply_err(req, 0);
+}
+
+Result<void> FileSystem::fill_dir_entries(OpenHandle& h, std::uint64_t off, std::size_t want,
+                                          const Connection::Snapshot& snap) {
+  auto f = fid_for(h, snap);
+  if (!f) return std::unexpected(f.error());
+  std::size_t count = std::min<std::size_t>(std::max<std::size_t>(want, 64 * 1024), max_io_);
+  auto& buf = thread_buffer(count);
+  auto n = (*f)->readdir_some(off, std::span(buf.data(), count));
+  if (!n) return std::unexpected(n.error());
+  std::lock_guard lk(h.mu);
+  h.entries.clear();
+  h.next_entry = 0;
+  h.entries_from = off;
+  h.at_end = *n == 0;
+  p9::DirentReader reader(std::span<const std::uint8_t>(buf.data(), *n));
+  for (;;) {
+    auto d = reader.next();
+    if (!d) return std::unexpected(d.error());
+    if (!*d) break;
+    h.entries.push_back(
+        client::DirEntry{(*d)->qid, (*d)->offset, (*d)->type, std::string((*d)->name)});
+  }
+  if (h.entries.empty()) h.at_end = true;  // never ask again for the same nothing
+  return {};
+}
+
+void FileSystem::readdir(fuse_req_t req, size_t size, off_t off_in, fuse_file_info* fi, bool plus) {
+  OpenHandle& h = *handle_of(fi);
+  auto off = static_cast<std::uint64_t>(off_in);
+  std::vector<char> out(size);
+  std::size_t used = 0;
+  Error failure{};
+  std::vector<fuse_ino_t> referenced;  // readdirplus entries that took a lookup reference
+  for (;;) {
+    // Where the handle's buffered entries stand: the cookie of the entry last passed on.
+    client::DirEntry entry;
+    bool have = false, refill = false;
+    std::uint64_t refill_from = off;
+    {
+      std::lock_guard lk(h.mu);
+      std::uint64_t expected =
+          h.next_entry == 0 ? h.entries_from : h.entries[h.next_entry - 1].offset;
+      if (expected != off || h.entries_from == ~std::uint64_t(0)) {
+        refill = true;
+      } else if (h.next_entry < h.entries.size()) {
+        entry = h.entries[h.next_entry];
+        have = true;
+      } else if (!h.at_end) {
+        refill = true;
+      }
+    }
+    if (refill) {
+      auto r = retrying<void>(req, [&](const Connection::Snapshot& snap) {
+        return fill_dir_entries(h, refill_from, size, snap);
+      });
+      if (!r) {
+        failure = r.error();
+        break;
+      }
+      continue;
+    }
+    if (!have) break;  // end of directory
+
+    struct stat st {};
+    st.st_ino = entry.qid.path;
+    st.st_mode = static_cast<mode_t>(entry.type) << 12;  // DT_* is S_IF* >> 12
+    std::size_t room = size - used;
+    std::size_t need;
+    bool dot = entry.name == "." || entry.name == "..";
+    if (plus && !dot) {
+      auto e = retrying<fuse_entry_param>(req, [&](const Connection::Snapshot& snap) {
+        return lookup_entry(h.node, entry.name, snap);
+      });
+      if (!e) {
+        if (e.error().code == ENOENT) {  // removed since the server listed it
+          std::lock_guard lk(h.mu);
+          ++h.next_entry;
+          off = entry.offset;
+          continue;
+        }
+        failure = e.error();
+        break;
+      }
+      need = fuse_add_direntry_plus(req, out.data() + used, room, entry.name.c_str(), &*e,
+                                    static_cast<off_t>(entry.offset));
+      if (need > room)
+        inodes_.unremember(e->ino);
+      else
+        referenced.push_back(e->ino);
+    } else if (plus) {
+      fuse_entry_param e{};  // ino 0: the kernel takes no reference for "." and ".."
+      e.attr = st;
+      need = fuse_add_direntry_plus(req, out.data() + used, room, entry.name.c_str(), &e,
+                                    static_cast<off_t>(entry.offset));
+    } else {
+      need = fuse_add_direntry(req, out.data() + used, room, entry.name.c_str(), &st,
+                               static_cast<off_t>(entry.offset));
+    }
+    if (need > room) break;
+    used += need;
+    off = entry.offset;
+    std::lock_guard lk(h.mu);
+    ++h.next_entry;
+  }
+  if (used == 0 && failure.code != 0) return reply_error(req, failure);
+  if (fuse_reply_buf(req, out.data(), used) != 0) {
+    for (auto ino : referenced) inodes_.unremember(ino);
+  }
+}
+
+}  // namespace ninep::fuse

@@ -1,0 +1,244 @@
+// FuseMount: connecting, mounting through libfuse, serving with a multi-threaded loop, and
+// unmounting cleanly on request or signal.
+#include "fuse/fuse_mount.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "common/unique_fd.h"
+#include "fuse/connection.h"
+#include "fuse/filesystem.h"
+#include "fuse/mount_table.h"
+
+namespace ninep::fuse {
+
+struct FuseMount::Session {
+  std::unique_ptr<Connection> conn;
+  fuse_session* se = nullptr;
+  bool mounted = false;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool loop_running = false;
+  bool loop_done = false;
+};
+
+Result<CacheMode> parse_cache_mode(std::string_view text) {
+  if (text == "none") return CacheMode::None;
+  if (text == "loose") return CacheMode::Loose;
+  if (text == "mmap") return CacheMode::Mmap;
+  return fail(EINVAL, "cache mode '" + std::string(text) + "' is not none, loose or mmap");
+}
+
+namespace {
+
+std::string default_uname(std::uint32_t uid) {
+  struct passwd pw {};
+  struct passwd* res = nullptr;
+  char buf[1024];
+  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res) return res->pw_name;
+  return "nobody";
+}
+
+// Runs fusermount3 (the unprivileged way to unmount FUSE); true on success.
+bool fusermount_unmount(const std::string& dir, bool lazy) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (lazy)
+      ::execlp("fusermount3", "fusermount3", "-u", "-q", "-z", "--", dir.c_str(), nullptr);
+    else
+      ::execlp("fusermount3", "fusermount3", "-u", "-q", "--", dir.c_str(), nullptr);
+    ::_exit(127);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) < 0) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// Aborts the FUSE connection of the mount on `dir` through fusectl, so that a loop whose mount
+// was only lazily detached (still busy) ends now.
+void abort_connection(const std::string& dir, const std::string& device) {
+  std::string dev = device;
+  if (dev.empty()) {
+    auto m = find_mount(dir);
+    if (!m || !*m) return;
+    dev = (*m)->device;
+  }
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(dev.c_str(), "%u:%u", &major, &minor) != 2) return;
+  std::string path = "/sys/fs/fuse/connections/" + std::to_string((major << 20) | minor) + "/abort";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  [[maybe_unused]] auto n = ::write(fd, "1", 1);
+  ::close(fd);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
+                                                     const std::string& dir) {
+  std::unique_ptr<FuseMount> m(new FuseMount);
+  m->dir_ = dir;
+  m->session_ = std::make_unique<Session>();
+
+  ConnectionOptions co;
+  co.address = opts.address;
+  co.session.msize = opts.msize;
+  co.n_uname = opts.n_uname == 0xFFFFFFFF ? ::geteuid() : opts.n_uname;
+  co.uname = opts.uname.empty() ? default_uname(co.n_uname) : opts.uname;
+  co.aname = opts.aname;
+  co.reconnect = opts.reconnect && opts.address.kind != transport::Address::Kind::Fd;
+  auto conn = Connection::open(co);
+  if (!conn) return std::unexpected(conn.error());
+  m->session_->conn = std::move(*conn);
+  m->fs_ = std::make_unique<FileSystem>(*m->session_->conn,
+                                        FileSystemOptions{opts.cache, opts.loose_timeout});
+
+  std::string fsname = opts.address.to_string();
+  std::replace(fsname.begin(), fsname.end(), ',', '_');
+  std::string base = "fsname=" + fsname + ",subtype=ninep,default_permissions";
+  if (::geteuid() == 0) base += ",allow_other";  // like a kernel 9p mount: every user sees it
+  std::vector<std::string> argv_s = {"ninep", "-o", base};
+  for (const auto& o : opts.fuse_options) {
+    argv_s.push_back("-o");
+    argv_s.push_back(o);
+  }
+  if (opts.debug) argv_s.push_back("-d");
+  std::vector<char*> argv;
+  for (auto& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv_s.size()), argv.data());
+  const auto& ops = FileSystem::operations();
+  fuse_session* se = fuse_session_new(&args, &ops, sizeof ops, m->fs_.get());
+  fuse_opt_free_args(&args);
+  if (!se) return fail(EINVAL, "invalid FUSE mount options");
+  m->session_->se = se;
+  m->fs_->set_session(se);
+  if (fuse_session_mount(se, dir.c_str()) != 0) return fail(EIO, dir + ": FUSE mount failed");
+  m->session_->mounted = true;
+  return m;
+}
+
+FuseMount::~FuseMount() {
+  if (session_ && session_->se) {
+    if (session_->mounted) fuse_session_unmount(session_->se);
+    fuse_session_destroy(session_->se);
+    session_->se = nullptr;
+  }
+  if (session_ && session_->conn) session_->conn->shutdown();
+  fs_.reset();
+  session_.reset();
+}
+
+Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
+  Session& s = *session_;
+  fs_->set_ready_callback(std::move(ready));
+
+  // Signals are taken by a watcher thread (signalfd) that unmounts; every other thread of the
+  // mount, including libfuse's workers created below, inherits the blocked mask.
+  sigset_t sigs, old_mask;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  UniqueFd sig_fd, wake_fd(::eventfd(0, EFD_CLOEXEC));
+  std::thread watcher;
+  if (handle_signals) {
+    pthread_sigmask(SIG_BLOCK, &sigs, &old_mask);
+    sig_fd.reset(::signalfd(-1, &sigs, SFD_CLOEXEC));
+    watcher = std::thread([this, &sig_fd, &wake_fd] {
+      pollfd p[2] = {{sig_fd.get(), POLLIN, 0}, {wake_fd.get(), POLLIN, 0}};
+      for (;;) {
+        if (::poll(p, 2, -1) < 0) {
+          if (errno == EINTR) continue;
+          return;
+        }
+        if (p[1].revents) return;
+        if (p[0].revents) {
+          signalfd_siginfo si;
+          [[maybe_unused]] auto n = ::read(sig_fd.get(), &si, sizeof si);
+          stop();
+          return;
+        }
+      }
+    });
+  }
+  {
+    std::lock_guard lk(s.mu);
+    s.loop_running = true;
+  }
+  fuse_loop_config* cfg = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_max_threads(cfg, 32);
+  fuse_loop_cfg_set_idle_threads(cfg, 16);
+  int rc = fuse_session_loop_mt(s.se, cfg);
+  fuse_loop_cfg_destroy(cfg);
+  {
+    std::lock_guard lk(s.mu);
+    s.loop_done = true;
+  }
+  s.cv.notify_all();
+  if (watcher.joinable()) {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd.get(), &one, sizeof one);
+    watcher.join();
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  }
+  if (s.mounted) {
+    fuse_session_unmount(s.se);
+    s.mounted = false;
+  }
+  s.conn->shutdown();
+  if (rc < 0) return fail(-rc, "FUSE session failed");
+  return {};
+}
+
+void FuseMount::stop() {
+  Session& s = *session_;
+  if (s.stopping.exchange(true)) return;
+  std::string device;
+  if (auto m = find_mount(dir_); m && *m && is_fuse_type((*m)->fstype)) device = (*m)->device;
+  fuse_session_exit(s.se);
+  // Unmounting ends the loop (its reads of /dev/fuse fail with ENODEV). A busy mount is detached
+  // lazily; if processes keep it alive, the connection is aborted after a grace period.
+  bool root = ::geteuid() == 0;
+  bool done = root ? ::umount2(dir_.c_str(), 0) == 0 : fusermount_unmount(dir_, false);
+  if (!done) {
+    if (root)
+      ::umount2(dir_.c_str(), MNT_DETACH);
+    else
+      fusermount_unmount(dir_, true);
+  }
+  std::unique_lock lk(s.mu);
+  if (!s.loop_running) return;
+  if (!s.cv.wait_for(lk, std::chrono::seconds(1), [&] { return s.loop_done; })) {
+    lk.unlock();
+    abort_connection(dir_, device);
+  }
+}
+
+MountStats FuseMount::stats() const {
+  MountStats st;
+  auto cs = session_->conn->stats();
+  st.fids_in_use = cs.fids_in_use;
+  st.tags_in_use = cs.tags_in_use;
+  st.inodes = fs_->inodes();
+  st.open_files = fs_->open_handles();
+  st.reconnects = session_->conn->reconnects();
+  return st;
+}
+
+}  // namespace ninep::fuse

@@ -1,0 +1,77 @@
+// Mounting a 9P2000.L export through FUSE (libfuse3 low-level API) on top of the client library.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "transport/address.h"
+
+namespace ninep::fuse {
+
+enum class CacheMode {
+  None,   // attr/entry timeouts 0, page cache dropped at open: host changes visible at once
+  Loose,  // attr/entry timeouts > 0, page cache kept while the file's qid.version is unchanged
+  Mmap,   // accepted for symmetry with v9fs; behaves like None (FUSE supports shared mmap anyway)
+};
+
+// "none" / "loose" / "mmap" (EINVAL otherwise).
+Result<CacheMode> parse_cache_mode(std::string_view text);
+
+struct MountOptions {
+  transport::Address address;  // dialed at start (and again on reconnect)
+  std::string aname;
+  std::string uname;                   // Tattach uname; empty: the name of n_uname's user
+  std::uint32_t n_uname = 0xFFFFFFFF;  // Tattach n_uname; ~0: the effective uid
+  std::uint32_t msize = 1024 * 1024;   // requested; the server may lower it
+  CacheMode cache = CacheMode::None;
+  double loose_timeout = 1.0;             // attr/entry timeout (seconds) in loose mode
+  std::vector<std::string> fuse_options;  // -o values for libfuse (allow_other, ro, ...)
+  bool reconnect = false;                 // re-dial and re-attach when the connection is lost
+  unsigned max_threads = 32;              // FUSE worker threads (requests in flight)
+  bool debug = false;                     // libfuse debug output
+};
+
+struct MountStats {
+  std::uint32_t fids_in_use = 0;  // fids held on the current connection
+  std::uint32_t tags_in_use = 0;
+  std::uint64_t inodes = 0;  // inodes the kernel holds references to (incl. the root)
+  std::uint64_t open_files = 0;
+  std::uint64_t reconnects = 0;
+};
+
+class FileSystem;
+
+// One mounted export. create() connects (dial, Tversion, Tattach) and mounts; run() serves.
+class FuseMount {
+ public:
+  // Errors are one line naming what failed: the address (unreachable, version or attach refused)
+  // or the directory (mount refused).
+  static Result<std::unique_ptr<FuseMount>> create(const MountOptions& opts,
+                                                   const std::string& dir);
+  ~FuseMount();  // unmounts if still mounted
+
+  // Serves kernel requests until the file system is unmounted or stop() is called. `ready` runs
+  // once, after the kernel's INIT request has been answered (the mount is usable).
+  // When `handle_signals` is set, SIGINT/SIGTERM/SIGHUP stop the loop and unmount cleanly.
+  Result<void> run(std::function<void()> ready = {}, bool handle_signals = true);
+
+  // Ends run() and unmounts (lazily if busy). Safe from any thread (not from a signal handler).
+  void stop();
+
+  MountStats stats() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  FuseMount() = default;
+  struct Session;
+  std::string dir_;
+  std::unique_ptr<FileSystem> fs_;
+  std::unique_ptr<Session> session_;
+};
+
+}  // namespace ninep::fuse

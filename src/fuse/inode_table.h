@@ -1,0 +1,88 @@
+// The inodes the kernel knows about: FUSE node ids, their lookup counts, and the walked (never
+// opened) fid each one holds on the server.
+//
+// A node's fid lives exactly as long as the kernel's references (lookup count): forget() to zero
+// clunks it. Each node also remembers its parent and name, so that after a reconnect its fid can
+// be walked again from the root; a parent stays reachable for that as long as a child needs it.
+#pragma once
+
+#define FUSE_USE_VERSION 314
+#include <fuse3/fuse_lowlevel.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "client/fid.h"
+#include "p9/message.h"
+
+namespace ninep::fuse {
+
+struct Inode {
+  fuse_ino_t ino = 0;
+  p9::Qid qid;
+  // Everything below is guarded by the table's mutex.
+  std::uint64_t nlookup = 0;
+  std::shared_ptr<Inode> parent;  // null for the root
+  std::string name;
+  bool unlinked = false;             // removed by us: its path no longer leads to it
+  std::shared_ptr<client::Fid> fid;  // walked; null once forgotten
+  std::uint64_t generation = 0;      // connection generation of `fid`
+  std::uint32_t cached_version = 0;  // qid.version when the page cache was last filled
+  bool version_known = false;
+};
+
+class InodeTable {
+ public:
+  void set_root(std::shared_ptr<client::Fid> fid, std::uint64_t generation);
+
+  // The node with this id, or null when the kernel has forgotten it (a kernel bug or a race
+  // with forget; reported as ESTALE).
+  std::shared_ptr<Inode> get(fuse_ino_t ino) const;
+
+  // Records a successful lookup of `name` in `parent`: an existing node with the same qid.path
+  // (a hard link, or the same file again) gets its lookup count raised and the newer fid and path;
+  // otherwise a new node is made. Returns the node.
+  std::shared_ptr<Inode> remember(const std::shared_ptr<Inode>& parent, std::string_view name,
+                                  const p9::Qid& qid, client::Fid&& fid, std::uint64_t generation);
+
+  // The live node for a server file, or null.
+  std::shared_ptr<Inode> find_qid(std::uint64_t qid_path) const;
+
+  // Undoes one remember() whose reply could not be delivered (readdirplus entry that did not fit).
+  void unremember(fuse_ino_t ino) { forget(ino, 1); }
+
+  // Drops `n` kernel references; at zero the node's fid is clunked and the id is retired.
+  void forget(fuse_ino_t ino, std::uint64_t n);
+
+  // The fid of `node` if it belongs to `generation`, else null (the caller re-walks).
+  std::shared_ptr<client::Fid> fid_of(const Inode& node, std::uint64_t generation) const;
+  // Installs a re-walked fid (keeps a newer one if another thread was faster).
+  void set_fid(Inode& node, std::shared_ptr<client::Fid> fid, std::uint64_t generation);
+
+  // Names from the root to `node` (empty for the root); false if the node was unlinked.
+  bool path_of(const Inode& node, std::vector<std::string>& names) const;
+
+  // After a rename: the node now lives at `name` in `new_parent`.
+  void moved(const std::shared_ptr<Inode>& node, const std::shared_ptr<Inode>& new_parent,
+             std::string_view name);
+  void mark_unlinked(const std::shared_ptr<Inode>& node);
+
+  // Loose caching: true when the page cache of `node` may be kept for a file at `version`
+  // (records the version for next time).
+  bool keep_cache(Inode& node, std::uint32_t version);
+
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<fuse_ino_t, std::shared_ptr<Inode>> by_ino_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Inode>> by_qid_;
+  fuse_ino_t next_ino_ = FUSE_ROOT_ID + 1;
+};
+
+}  // namespace ninep::fuse

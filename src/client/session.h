@@ -105,7 +105,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Result<void> call(const p9::Message& request, ReplyFn on_reply, void* ctx,
                     const CallOptions& opts = {});
   template <typename F>
-  Result<void> call(const p9::Message& request, F&& on_reply, const CallOptions& opts = {}) {
+  requires std::is_invocable_r_v < Result<void>, std::remove_reference_t<F>
+  &, const p9::Message& >
+         Result<void> call(const p9::Message& request, F&& on_reply, const CallOptions& opts = {}) {
     using Fn = std::remove_reference_t<F>;
     return call(
         request,

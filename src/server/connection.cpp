@@ -1,0 +1,549 @@
+#include "server/connection.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "p9/codec.h"
+#include "p9/format.h"
+
+namespace ninep::server {
+namespace {
+
+constexpr std::uint32_t kMinMsize = 512;
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr auto kFirstRetry = std::chrono::milliseconds(1);
+constexpr auto kMaxRetry = std::chrono::milliseconds(50);
+// Frame buffers above this size are not kept by more than a few recycled requests.
+constexpr std::size_t kBigFrame = 64 * 1024;
+
+// The request types of 9P2000.L (legacy 9P2000 and replies are not among them).
+bool is_dotl_request(std::uint8_t t) {
+  switch (static_cast<p9::Type>(t)) {
+    case p9::Type::Tstatfs:
+    case p9::Type::Tlopen:
+    case p9::Type::Tlcreate:
+    case p9::Type::Tsymlink:
+    case p9::Type::Tmknod:
+    case p9::Type::Trename:
+    case p9::Type::Treadlink:
+    case p9::Type::Tgetattr:
+    case p9::Type::Tsetattr:
+    case p9::Type::Txattrwalk:
+    case p9::Type::Txattrcreate:
+    case p9::Type::Treaddir:
+    case p9::Type::Tfsync:
+    case p9::Type::Tlock:
+    case p9::Type::Tgetlock:
+    case p9::Type::Tlink:
+    case p9::Type::Tmkdir:
+    case p9::Type::Trenameat:
+    case p9::Type::Tunlinkat:
+    case p9::Type::Tversion:
+    case p9::Type::Tauth:
+    case p9::Type::Tattach:
+    case p9::Type::Tflush:
+    case p9::Type::Twalk:
+    case p9::Type::Tread:
+    case p9::Type::Twrite:
+    case p9::Type::Tclunk:
+    case p9::Type::Tremove:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_socket(int fd) {
+  struct stat st {};
+  return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+}  // namespace
+
+Connection::Connection(const ServerConfig& cfg, const std::vector<Export>& exports, const Log& log,
+                       std::uint64_t id, UniqueFd stream)
+    : cfg_(cfg),
+      log_(log),
+      session_(cfg, exports, log, id),
+      fd_(std::move(stream)),
+      wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      reader_(cfg.max_msize),
+      tags_in_use_(65536 / 64, 0) {
+  stream_is_socket_ = is_socket(fd_.get());
+}
+
+Connection::~Connection() {
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+}
+
+void Connection::stop() {
+  std::uint64_t one = 1;
+  ssize_t n = ::write(wake_.get(), &one, sizeof one);
+  (void)n;
+}
+
+bool Connection::wait_stream(short events) {
+  pollfd p[2] = {{fd_.get(), events, 0}, {wake_.get(), POLLIN, 0}};
+  for (;;) {
+    int n = ::poll(p, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (p[1].revents != 0) return false;
+    return true;  // readable/writable, or an error/hangup the next read/write reports
+  }
+}
+
+void Connection::run() {
+  const int flags = fcntl(fd_.get(), F_GETFL);
+  if (flags >= 0) fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK);
+  log_.log(LogLevel::Info, "connection {}: open", id());
+  bool drained = true;
+  const char* why = "closed by peer";
+  for (;;) {
+    if (drained && !wait_stream(POLLIN)) {
+      why = "stopped";
+      break;
+    }
+    auto space = reader_.write_space(kReadChunk);
+    ssize_t n = ::read(fd_.get(), space.data(), space.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        drained = true;
+        continue;
+      }
+      why = std::strerror(errno);
+      break;
+    }
+    if (n == 0) break;
+    drained = static_cast<std::size_t>(n) < space.size();
+    reader_.commit(static_cast<std::size_t>(n));
+    bool ok = true;
+    while (ok) {
+      auto frame = reader_.next();
+      if (!frame) {
+        log_.log(LogLevel::Warn, "connection {}: bad frame ({}); disconnecting", id(),
+                 frame.error().to_string());
+        ok = false;
+        break;
+      }
+      if (!*frame) break;
+      ok = on_frame(**frame);
+    }
+    if (!ok) {
+      why = "protocol error";
+      break;
+    }
+  }
+  abort_outstanding();
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  session_.fids.clear();
+  log_.log(LogLevel::Info, "connection {}: {}", id(), why);
+}
+
+bool Connection::on_frame(p9::Bytes frame) {
+  const std::uint8_t type = frame[4];
+  const std::uint16_t tag = static_cast<std::uint16_t>(frame[5] | frame[6] << 8);
+  std::uint8_t small[16];
+  if (!is_dotl_request(type)) {
+    log_.log(LogLevel::Debug, "connection {}: unsupported message type {}", id(), type);
+    reply_now(small, encode_rlerror(small, tag, EOPNOTSUPP));
+    return true;
+  }
+  Request* r;
+  {
+    std::lock_guard lk(mu_);
+    r = get_request();
+  }
+  r->frame.assign(frame.begin(), frame.end());
+  auto call = p9::decode(r->frame, reader_.msize());
+  if (!call) {
+    {
+      std::lock_guard lk(mu_);
+      recycle(r);
+    }
+    if (call.error().code == EOPNOTSUPP) {
+      reply_now(small, encode_rlerror(small, tag, EOPNOTSUPP));
+      return true;
+    }
+    log_.log(LogLevel::Warn, "connection {}: malformed {} ({}); disconnecting", id(),
+             p9::type_name(static_cast<p9::Type>(type)), call.error().to_string());
+    return false;
+  }
+  r->call = *call;
+  r->tag = tag;
+  if (cfg_.trace) trace("<-", r->frame);
+  if (type == static_cast<std::uint8_t>(p9::Type::Tversion)) {
+    handle_version(r);
+    return true;
+  }
+  if (!versioned_) {
+    {
+      std::lock_guard lk(mu_);
+      recycle(r);
+    }
+    reply_now(small, encode_rlerror(small, tag, EPROTO));
+    return true;
+  }
+  if (type == static_cast<std::uint8_t>(p9::Type::Tflush)) {
+    handle_flush(r);
+    return true;
+  }
+  return admit(r);
+}
+
+bool Connection::admit(Request* r) {
+  std::unique_lock lk(mu_);
+  std::uint64_t& word = tags_in_use_[r->tag / 64];
+  const std::uint64_t bit = std::uint64_t{1} << (r->tag % 64);
+  if ((word & bit) != 0) {
+    recycle(r);
+    lk.unlock();
+    log_.log(LogLevel::Warn, "connection {}: tag {} reused while in flight; disconnecting", id(),
+             r->tag);
+    return false;
+  }
+  if (inflight_count_ >= cfg_.max_outstanding) {
+    const std::uint16_t tag = r->tag;
+    recycle(r);
+    lk.unlock();
+    log_.log(LogLevel::Warn, "connection {}: too many requests in flight (max {}); refusing one",
+             id(), cfg_.max_outstanding);
+    std::uint8_t small[16];
+    reply_now(small, encode_rlerror(small, tag, EBUSY));
+    return true;
+  }
+  word |= bit;
+  r->prev = nullptr;
+  r->next = inflight_;
+  if (inflight_ != nullptr) inflight_->prev = r;
+  inflight_ = r;
+  ++inflight_count_;
+  lk.unlock();
+  enqueue(r);
+  return true;
+}
+
+void Connection::enqueue(Request* r) {
+  std::lock_guard lk(mu_);
+  r->state = Request::State::Queued;
+  r->queue_next = nullptr;
+  if (queue_tail_ != nullptr)
+    queue_tail_->queue_next = r;
+  else
+    queue_head_ = r;
+  queue_tail_ = r;
+  ++queued_count_;
+  if (queued_count_ > idle_workers_ && workers_.size() < std::max(1u, cfg_.threads))
+    workers_.emplace_back(&Connection::worker_main, this);
+  else
+    work_cv_.notify_one();
+}
+
+void Connection::handle_version(Request* r) {
+  const auto& v = std::get<p9::Tversion>(r->call.msg);
+  abort_outstanding();
+  session_.fids.clear();
+  std::uint8_t out[64];
+  std::size_t len;
+  const std::uint32_t msize = std::min(v.msize, cfg_.max_msize);
+  if (msize < kMinMsize) {
+    len = encode_rlerror(out, r->tag, EINVAL);
+    versioned_ = false;
+  } else {
+    const bool known = v.version == p9::kVersion;
+    auto n =
+        p9::encode(out, r->tag, p9::Rversion{msize, known ? p9::kVersion : p9::kVersionUnknown});
+    len = n ? *n : encode_rlerror(out, r->tag, EINVAL);
+    versioned_ = known;
+    if (known) {
+      session_.msize.store(msize);
+      reader_.set_msize(msize);
+    }
+  }
+  {
+    std::lock_guard lk(mu_);
+    recycle(r);
+  }
+  reply_now(out, len);
+}
+
+void Connection::handle_flush(Request* r) {
+  const std::uint16_t oldtag = std::get<p9::Tflush>(r->call.msg).oldtag;
+  const std::uint16_t tag = r->tag;
+  std::unique_lock lk(mu_);
+  Request* old = inflight_;
+  while (old != nullptr && old->tag != oldtag) old = old->next;
+  if (old != nullptr && old->state == Request::State::Executing) {
+    // Answered by the worker right after the old request's reply.
+    old->flush_waiters.push_back(tag);
+    recycle(r);
+    return;
+  }
+  recycle(r);
+  // Frames to send: flushes that already waited on the old request, then this one.
+  std::vector<std::uint16_t> tags;
+  if (old != nullptr) {
+    // Queued or parked: it has not been answered and now never will be.
+    Request** link = old->state == Request::State::Queued ? &queue_head_ : &parked_;
+    Request* prev = nullptr;
+    while (*link != nullptr && *link != old) {
+      prev = *link;
+      link = &(*link)->queue_next;
+    }
+    if (*link == old) *link = old->queue_next;
+    if (old->state == Request::State::Queued) {
+      if (queue_tail_ == old) queue_tail_ = prev;
+      --queued_count_;
+    }
+    unlink_inflight(old);
+    tags.swap(old->flush_waiters);
+    recycle(old);
+  }
+  tags.push_back(tag);
+  lk.unlock();
+  std::lock_guard wl(write_mu_);
+  for (std::uint16_t t : tags) {
+    std::uint8_t frame[8];
+    iovec iov{frame, encode_rflush(frame, t)};
+    if (cfg_.trace) trace("->", p9::Bytes(frame, iov.iov_len));
+    write_frames(std::span<iovec>(&iov, 1));
+  }
+}
+
+void Connection::reply_now(const std::uint8_t* frame, std::size_t len) {
+  std::lock_guard wl(write_mu_);
+  if (cfg_.trace) trace("->", p9::Bytes(frame, len));
+  iovec iov{const_cast<std::uint8_t*>(frame), len};
+  write_frames(std::span<iovec>(&iov, 1));
+}
+
+bool Connection::write_frames(std::span<iovec> iov) {
+  if (broken_) return false;
+  while (!iov.empty()) {
+    ssize_t n;
+    if (stream_is_socket_) {
+      msghdr mh{};
+      mh.msg_iov = iov.data();
+      mh.msg_iovlen = iov.size();
+      // MSG_NOSIGNAL: a peer that went away must not kill the process with SIGPIPE.
+      n = ::sendmsg(fd_.get(), &mh, MSG_NOSIGNAL);
+    } else {
+      n = ::writev(fd_.get(), iov.data(), static_cast<int>(iov.size()));
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_stream(POLLOUT)) continue;
+      broken_ = true;
+      stop();
+      return false;
+    }
+    std::size_t done = static_cast<std::size_t>(n);
+    while (!iov.empty() && done >= iov.front().iov_len) {
+      done -= iov.front().iov_len;
+      iov = iov.subspan(1);
+    }
+    if (!iov.empty()) {
+      iov.front().iov_base = static_cast<std::uint8_t*>(iov.front().iov_base) + done;
+      iov.front().iov_len -= done;
+    }
+  }
+  return true;
+}
+
+void Connection::worker_main() {
+  Worker w;
+  std::unique_lock lk(mu_);
+  for (;;) {
+    Request* r = nullptr;
+    if (queue_head_ != nullptr) {
+      r = queue_head_;
+      queue_head_ = r->queue_next;
+      if (queue_head_ == nullptr) queue_tail_ = nullptr;
+      --queued_count_;
+    } else if (parked_ != nullptr) {
+      r = take_due_parked(std::chrono::steady_clock::now());
+    }
+    if (r != nullptr) {
+      r->state = Request::State::Executing;
+      r->queue_next = nullptr;
+      ++executing_;
+      lk.unlock();
+      execute(r, w);
+      lk.lock();
+      continue;
+    }
+    if (stopping_) break;
+    ++idle_workers_;
+    if (parked_ != nullptr) {
+      auto earliest = parked_->retry_at;
+      for (Request* p = parked_; p != nullptr; p = p->queue_next)
+        earliest = std::min(earliest, p->retry_at);
+      work_cv_.wait_until(lk, earliest);
+    } else {
+      work_cv_.wait(lk);
+    }
+    --idle_workers_;
+  }
+}
+
+Request* Connection::take_due_parked(std::chrono::steady_clock::time_point now) {
+  for (Request** link = &parked_; *link != nullptr; link = &(*link)->queue_next) {
+    Request* r = *link;
+    if (r->retry_at <= now) {
+      *link = r->queue_next;
+      return r;
+    }
+  }
+  return nullptr;
+}
+
+void Connection::execute(Request* r, Worker& w) {
+  Dispatched d = dispatch(session_, r->call, w);
+  if (d.outcome == Dispatched::Outcome::Park) {
+    park(r);
+    return;
+  }
+  finish(r, w.buf.data(), d.len);
+}
+
+void Connection::park(Request* r) {
+  std::unique_lock lk(mu_);
+  if (r->dropped || !r->flush_waiters.empty() || stopping_) {
+    // Flushed while it ran: the lock was not granted, so it is cancelled without a reply.
+    r->dropped = true;
+    lk.unlock();
+    finish(r, nullptr, 0);
+    return;
+  }
+  --executing_;
+  if (executing_ == 0) idle_cv_.notify_all();
+  r->retry_delay =
+      r->retry_delay.count() == 0 ? kFirstRetry : std::min(r->retry_delay * 2, kMaxRetry);
+  r->retry_at = std::chrono::steady_clock::now() + r->retry_delay;
+  r->state = Request::State::Parked;
+  r->queue_next = parked_;
+  parked_ = r;
+}
+
+void Connection::finish(Request* r, const std::uint8_t* reply, std::size_t len) {
+  {
+    std::lock_guard wl(write_mu_);
+    bool send;
+    {
+      std::lock_guard lk(mu_);
+      unlink_inflight(r);
+      --executing_;
+      if (executing_ == 0) idle_cv_.notify_all();
+      send = !r->dropped && reply != nullptr;
+    }
+    // The reply and the Rflush of every flush that waited for it, in one writev when possible.
+    constexpr std::size_t kBatch = 16;
+    std::uint8_t flush_frames[kBatch][8];
+    iovec iov[1 + kBatch];
+    std::size_t n = 0;
+    if (send) {
+      iov[n++] = {const_cast<std::uint8_t*>(reply), len};
+      if (cfg_.trace) trace("->", p9::Bytes(reply, len));
+    }
+    std::size_t i = 0;
+    for (std::uint16_t t : r->flush_waiters) {
+      iov[n++] = {flush_frames[i], encode_rflush(flush_frames[i], t)};
+      if (cfg_.trace) trace("->", p9::Bytes(flush_frames[i], 7));
+      if (++i == kBatch) {
+        write_frames(std::span<iovec>(iov, n));
+        n = 0;
+        i = 0;
+      }
+    }
+    if (n > 0) write_frames(std::span<iovec>(iov, n));
+  }
+  std::lock_guard lk(mu_);
+  recycle(r);
+}
+
+Request* Connection::get_request() {
+  if (!free_requests_.empty()) {
+    Request* r = free_requests_.back();
+    free_requests_.pop_back();
+    return r;
+  }
+  requests_.push_back(std::make_unique<Request>());
+  return requests_.back().get();
+}
+
+void Connection::recycle(Request* r) {
+  r->dropped = false;
+  r->flush_waiters.clear();
+  r->retry_delay = std::chrono::milliseconds(0);
+  r->prev = r->next = r->queue_next = nullptr;
+  r->state = Request::State::Queued;
+  r->call = p9::Fcall{};
+  if (r->frame.capacity() > kBigFrame) {
+    std::size_t big = 0;
+    for (Request* f : free_requests_) big += f->frame.capacity() > kBigFrame;
+    if (big >= 2 * std::max(1u, cfg_.threads)) std::vector<std::uint8_t>().swap(r->frame);
+  }
+  free_requests_.push_back(r);
+}
+
+void Connection::unlink_inflight(Request* r) {
+  if (r->prev != nullptr)
+    r->prev->next = r->next;
+  else if (inflight_ == r)
+    inflight_ = r->next;
+  if (r->next != nullptr) r->next->prev = r->prev;
+  r->prev = r->next = nullptr;
+  --inflight_count_;
+  tags_in_use_[r->tag / 64] &= ~(std::uint64_t{1} << (r->tag % 64));
+}
+
+void Connection::abort_outstanding() {
+  std::unique_lock lk(mu_);
+  auto drop_list = [this](Request* head) {
+    while (head != nullptr) {
+      Request* next = head->queue_next;
+      unlink_inflight(head);
+      recycle(head);
+      head = next;
+    }
+  };
+  drop_list(queue_head_);
+  queue_head_ = queue_tail_ = nullptr;
+  queued_count_ = 0;
+  drop_list(parked_);
+  parked_ = nullptr;
+  // What is left is executing: its reply (and pending flushes) will not be sent.
+  for (Request* r = inflight_; r != nullptr; r = r->next) {
+    r->dropped = true;
+    r->flush_waiters.clear();
+  }
+  idle_cv_.wait(lk, [this] { return executing_ == 0; });
+}
+
+void Connection::trace(const char* dir, p9::Bytes frame) const {
+  auto call = p9::decode(frame, 0);
+  if (!call) {
+    log_.trace_line(fmt::format("conn {} {} undecodable frame of {} bytes ({})", id(), dir,
+                                frame.size(), call.error().to_string()));
+    return;
+  }
+  log_.trace_line(fmt::format("conn {} {} {}", id(), dir, p9::to_string(*call)));
+}
+
+}  // namespace ninep::server

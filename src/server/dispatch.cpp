@@ -1,0 +1,359 @@
+// Request dispatch and the handlers that create, transform and destroy fids: attach, walk,
+// clunk, remove, the extended-attribute transfers, and read/write (which serve both files and
+// attribute transfers).
+#include <algorithm>
+#include <cstring>
+#include <variant>
+
+#include "server/dispatch_internal.h"
+
+namespace ninep::server {
+
+namespace {
+void put_le16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v);
+  p[1] = static_cast<std::uint8_t>(v >> 8);
+}
+void put_le32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+}  // namespace
+
+std::size_t encode_rlerror(std::uint8_t* out, std::uint16_t tag, std::uint32_t ecode) {
+  put_le32(out, 11);
+  out[4] = static_cast<std::uint8_t>(p9::Type::Rlerror);
+  put_le16(out + 5, tag);
+  put_le32(out + 7, ecode);
+  return 11;
+}
+
+std::size_t encode_rflush(std::uint8_t* out, std::uint16_t tag) {
+  put_le32(out, 7);
+  out[4] = static_cast<std::uint8_t>(p9::Type::Rflush);
+  put_le16(out + 5, tag);
+  return 7;
+}
+
+namespace detail {
+
+Dispatched Ctx::reply(const p9::Message& m) {
+  auto n = p9::encode(std::span<std::uint8_t>(w.buf.data(), msize - 1), tag, m);
+  if (!n) return error(ERANGE);
+  return {Dispatched::Outcome::Reply, *n};
+}
+
+Dispatched Ctx::error(int code) {
+  if (code <= 0) code = EIO;
+  return {Dispatched::Outcome::Reply,
+          encode_rlerror(w.buf.data(), tag, static_cast<std::uint32_t>(code))};
+}
+
+Result<void> check_name(std::string_view name, bool dots_allowed) {
+  if (name.empty()) return fail(EINVAL, "empty name");
+  if (name.size() > kMaxNameLength) return fail(ENAMETOOLONG, "name too long");
+  if (name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos)
+    return fail(EINVAL, "name contains '/' or NUL");
+  if (!dots_allowed && (name == "." || name == "..")) return fail(EINVAL, "'.' or '..'");
+  return {};
+}
+
+Result<FidRef> lookup(Session& s, std::uint32_t fid) {
+  FidRef f = s.fids.get(fid);
+  if (!f) return fail(EBADF, "unknown fid");
+  return f;
+}
+
+Result<FidRef> lookup_file(Session& s, std::uint32_t fid) {
+  auto f = lookup(s, fid);
+  if (f && (*f)->kind != Fid::Kind::File) return fail(EBADF, "fid is an xattr transfer");
+  return f;
+}
+
+Result<void> become(const Fid& f) {
+  return ThreadIdentity::assume(*f.who);
+}
+
+namespace {
+
+const Export* find_export(Session& s, std::string_view aname) {
+  if (s.exports.empty()) return nullptr;
+  if (aname.empty()) return &s.exports.front();
+  for (const Export& e : s.exports)
+    if (e.name == aname) return &e;
+  for (const Export& e : s.exports)
+    if (e.path == aname) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+Dispatched handle_attach(Ctx& c, const p9::Tattach& m) {
+  const Export* exp = find_export(c.s, m.aname);
+  if (exp == nullptr) return c.error(ENOENT);
+  auto who = resolve_identity(m.uname, m.n_uname);
+  if (!who) return c.error(who.error());
+  if (c.s.fids.get(m.fid)) return c.error(EBADF);
+  auto node = exp->backend->attach();
+  if (!node) return c.error(node.error());
+  p9::Qid qid = (*node)->qid;
+  FidRef f = c.s.fids.make();
+  f->exp = exp;
+  f->who = std::move(*who);
+  f->node = std::move(*node);
+  if (auto r = c.s.fids.insert(m.fid, f); !r) return c.error(r.error());
+  return c.reply(p9::Rattach{qid});
+}
+
+Dispatched handle_walk(Ctx& c, const p9::Twalk& m) {
+  auto src = lookup_file(c.s, m.fid);
+  if (!src) return c.error(src.error());
+  Fid& f = **src;
+  const bool in_place = m.newfid == m.fid;
+  if (!in_place && c.s.fids.get(m.newfid)) return c.error(EBADF);
+
+  std::shared_lock shared(f.mu, std::defer_lock);
+  std::unique_lock exclusive(f.mu, std::defer_lock);
+  if (in_place)
+    exclusive.lock();
+  else
+    shared.lock();
+  if (in_place && f.opened) return c.error(EBUSY);
+  if (auto r = become(f); !r) return c.error(r.error());
+
+  Backend& be = *f.exp->backend;
+  p9::Rwalk out;
+  NodePtr cur;
+  if (m.nwname == 0) {
+    if (in_place) return c.reply(out);
+    auto n = be.clone(*f.node);
+    if (!n) return c.error(n.error());
+    cur = std::move(*n);
+  }
+  for (std::uint16_t i = 0; i < m.nwname; ++i) {
+    Result<NodePtr> next = fail(EINVAL);
+    if (auto ok = check_name(m.wnames[i], true); !ok)
+      next = std::unexpected(ok.error());
+    else
+      next = be.walk(cur ? *cur : *f.node, m.wnames[i]);
+    if (!next) {
+      if (i == 0) return c.error(next.error());
+      return c.reply(out);  // partial walk: the qids that succeeded, newfid untouched
+    }
+    cur = std::move(*next);
+    out.qids[i] = cur->qid;
+    out.nwqid = static_cast<std::uint16_t>(i + 1);
+  }
+  if (m.nwname > 0) {
+    if (auto r = be.check_inside(*cur); !r) return c.error(r.error());
+  }
+  if (in_place) {
+    NodePtr old = std::exchange(f.node, std::move(cur));
+    exclusive.unlock();
+    return c.reply(out);
+  }
+  FidRef nf = c.s.fids.make();
+  nf->exp = f.exp;
+  nf->who = f.who;
+  nf->node = std::move(cur);
+  shared.unlock();
+  if (auto r = c.s.fids.insert(m.newfid, nf); !r) return c.error(r.error());
+  return c.reply(out);
+}
+
+Dispatched handle_clunk(Ctx& c, const p9::Tclunk& m) {
+  FidRef f = c.s.fids.take(m.fid);
+  if (!f) return c.error(EBADF);
+  if (f->kind != Fid::Kind::XattrWrite) return c.reply(p9::Rclunk{});
+  // Committing a Txattrcreate: the fid is gone whatever happens.
+  std::unique_lock lock(f->mu);
+  XattrTransfer& x = *f->xattr;
+  if (x.written != x.size || x.data.size() != x.size) return c.error(EINVAL);
+  if (auto r = become(*f); !r) return c.error(r.error());
+  Backend& be = *f->exp->backend;
+  auto r = x.size == 0 ? be.xattr_remove(*f->node, x.name)
+                       : be.xattr_set(*f->node, x.name, x.data, x.flags);
+  if (!r) return c.error(r.error());
+  return c.reply(p9::Rclunk{});
+}
+
+Dispatched handle_remove(Ctx& c, const p9::Tremove& m) {
+  FidRef f = c.s.fids.take(m.fid);  // clunked even when the remove fails
+  if (!f) return c.error(EBADF);
+  if (f->kind != Fid::Kind::File) return c.error(EBADF);
+  if (f->exp->read_only) return c.error(EROFS);
+  std::shared_lock lock(f->mu);
+  if (auto r = become(*f); !r) return c.error(r.error());
+  if (auto r = f->exp->backend->remove(*f->node); !r) return c.error(r.error());
+  return c.reply(p9::Rremove{});
+}
+
+Dispatched handle_xattrwalk(Ctx& c, const p9::Txattrwalk& m) {
+  auto src = lookup_file(c.s, m.fid);
+  if (!src) return c.error(src.error());
+  Fid& f = **src;
+  if (m.newfid == m.fid || c.s.fids.get(m.newfid)) return c.error(EBADF);
+  if (m.name.find('\0') != std::string_view::npos) return c.error(EINVAL);
+  std::shared_lock lock(f.mu);
+  if (auto r = become(f); !r) return c.error(r.error());
+  auto x = std::make_unique<XattrTransfer>();
+  Backend& be = *f.exp->backend;
+  auto r =
+      m.name.empty() ? be.xattr_list(*f.node, x->data) : be.xattr_get(*f.node, m.name, x->data);
+  if (!r) return c.error(r.error());
+  x->name.assign(m.name);
+  x->size = x->data.size();
+  std::uint64_t size = x->size;
+  FidRef nf = c.s.fids.make();
+  nf->exp = f.exp;
+  nf->who = f.who;
+  nf->kind = Fid::Kind::XattrRead;
+  nf->xattr = std::move(x);
+  lock.unlock();
+  if (auto ins = c.s.fids.insert(m.newfid, nf); !ins) return c.error(ins.error());
+  return c.reply(p9::Rxattrwalk{size});
+}
+
+Dispatched handle_xattrcreate(Ctx& c, const p9::Txattrcreate& m) {
+  constexpr std::uint64_t kMaxXattrSize = 65536;  // Linux XATTR_SIZE_MAX
+  constexpr std::uint32_t kKnownFlags = 1 | 2;    // XATTR_CREATE | XATTR_REPLACE
+  auto src = lookup_file(c.s, m.fid);
+  if (!src) return c.error(src.error());
+  Fid& f = **src;
+  if (f.exp->read_only) return c.error(EROFS);
+  if (m.name.empty() || m.name.find('\0') != std::string_view::npos) return c.error(EINVAL);
+  if (m.attr_size > kMaxXattrSize) return c.error(E2BIG);
+  if ((m.flags & ~kKnownFlags) != 0) return c.error(EINVAL);
+  std::unique_lock lock(f.mu);
+  if (f.opened || f.kind != Fid::Kind::File) return c.error(EBADF);
+  auto x = std::make_unique<XattrTransfer>();
+  x->name.assign(m.name);
+  x->size = m.attr_size;
+  x->flags = m.flags;
+  x->data.reserve(m.attr_size);
+  f.xattr = std::move(x);
+  f.kind = Fid::Kind::XattrWrite;
+  return c.reply(p9::Rxattrcreate{});
+}
+
+Dispatched handle_read(Ctx& c, const p9::Tread& m) {
+  auto ref = lookup(c.s, m.fid);
+  if (!ref) return c.error(ref.error());
+  Fid& f = **ref;
+  std::shared_lock lock(f.mu);
+  const std::size_t want = std::min<std::size_t>(m.count, c.max_payload());
+  std::uint8_t* payload = c.w.buf.data() + p9::kRreadHeaderSize;
+  std::size_t n = 0;
+  if (f.kind == Fid::Kind::XattrRead) {
+    const auto& data = f.xattr->data;
+    if (m.offset < data.size()) {
+      n = std::min<std::size_t>(want, data.size() - m.offset);
+      std::memcpy(payload, data.data() + m.offset, n);
+    }
+  } else if (f.kind == Fid::Kind::File) {
+    if (auto r = become(f); !r) return c.error(r.error());
+    auto r = f.exp->backend->read(*f.node, m.offset, std::span<std::uint8_t>(payload, want));
+    if (!r) return c.error(r.error());
+    n = *r;
+  } else {
+    return c.error(EBADF);
+  }
+  p9::encode_rread_header(
+      std::span<std::uint8_t, p9::kRreadHeaderSize>(c.w.buf.data(), p9::kRreadHeaderSize), c.tag,
+      static_cast<std::uint32_t>(n));
+  return {Dispatched::Outcome::Reply, p9::kRreadHeaderSize + n};
+}
+
+Dispatched handle_write(Ctx& c, const p9::Twrite& m) {
+  auto ref = lookup(c.s, m.fid);
+  if (!ref) return c.error(ref.error());
+  Fid& f = **ref;
+  if (f.kind == Fid::Kind::XattrWrite) {
+    std::unique_lock lock(f.mu);
+    XattrTransfer& x = *f.xattr;
+    if (m.offset > x.size || m.data.size() > x.size - m.offset) return c.error(ENOSPC);
+    const std::size_t end = static_cast<std::size_t>(m.offset) + m.data.size();
+    if (x.data.size() < end) x.data.resize(end);
+    std::memcpy(x.data.data() + m.offset, m.data.data(), m.data.size());
+    x.written = std::max<std::uint64_t>(x.written, end);
+    return c.reply(p9::Rwrite{static_cast<std::uint32_t>(m.data.size())});
+  }
+  if (f.kind != Fid::Kind::File) return c.error(EBADF);
+  if (f.exp->read_only) return c.error(EROFS);
+  std::shared_lock lock(f.mu);
+  if (auto r = become(f); !r) return c.error(r.error());
+  auto r = f.exp->backend->write(*f.node, m.offset, m.data);
+  if (!r) return c.error(r.error());
+  return c.reply(p9::Rwrite{static_cast<std::uint32_t>(*r)});
+}
+
+}  // namespace detail
+
+Dispatched dispatch(Session& s, const p9::Fcall& call, Worker& w) {
+  using namespace detail;
+  const std::uint32_t msize = s.msize.load(std::memory_order_relaxed);
+  if (w.buf.size() < msize) w.buf.resize(msize);
+  Ctx c{s, w, call.tag, msize};
+  return std::visit(
+      [&c](const auto& m) -> Dispatched {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, p9::Tattach>)
+          return handle_attach(c, m);
+        else if constexpr (std::is_same_v<M, p9::Twalk>)
+          return handle_walk(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tclunk>)
+          return handle_clunk(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tremove>)
+          return handle_remove(c, m);
+        else if constexpr (std::is_same_v<M, p9::Txattrwalk>)
+          return handle_xattrwalk(c, m);
+        else if constexpr (std::is_same_v<M, p9::Txattrcreate>)
+          return handle_xattrcreate(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tread>)
+          return handle_read(c, m);
+        else if constexpr (std::is_same_v<M, p9::Twrite>)
+          return handle_write(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tlopen>)
+          return handle_lopen(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tlcreate>)
+          return handle_lcreate(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tgetattr>)
+          return handle_getattr(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tsetattr>)
+          return handle_setattr(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tstatfs>)
+          return handle_statfs(c, m);
+        else if constexpr (std::is_same_v<M, p9::Treadlink>)
+          return handle_readlink(c, m);
+        else if constexpr (std::is_same_v<M, p9::Treaddir>)
+          return handle_readdir(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tfsync>)
+          return handle_fsync(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tlock>)
+          return handle_lock(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tgetlock>)
+          return handle_getlock(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tmkdir>)
+          return handle_mkdir(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tsymlink>)
+          return handle_symlink(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tmknod>)
+          return handle_mknod(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tlink>)
+          return handle_link(c, m);
+        else if constexpr (std::is_same_v<M, p9::Trename>)
+          return handle_rename(c, m);
+        else if constexpr (std::is_same_v<M, p9::Trenameat>)
+          return handle_renameat(c, m);
+        else if constexpr (std::is_same_v<M, p9::Tunlinkat>)
+          return handle_unlinkat(c, m);
+        // Tauth: this server needs no authentication; like diod, answer that there is no
+        // authentication file. The Linux client then attaches with afid = NOFID.
+        else if constexpr (std::is_same_v<M, p9::Tauth>)
+          return c.error(ENOENT);
+        else
+          return c.error(EOPNOTSUPP);  // replies, Tversion/Tflush (never routed here)
+      },
+      call.msg);
+}
+
+}  // namespace ninep::server

@@ -1,0 +1,35 @@
+// Turns one decoded request into its reply, written into the worker's reply buffer. Tversion and
+// Tflush are the connection's business and never come here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "p9/message.h"
+#include "server/backend.h"
+#include "server/session.h"
+
+namespace ninep::server {
+
+// What one worker thread keeps between requests, so handling a request does not allocate.
+struct Worker {
+  std::vector<std::uint8_t> buf;  // the reply frame (grown to the connection's msize)
+  std::vector<char> scratch;      // readlink targets
+  LockHolder holder;              // Tgetlock answers
+};
+
+struct Dispatched {
+  enum class Outcome : std::uint8_t { Reply, Park } outcome = Outcome::Reply;
+  std::size_t len = 0;  // reply frame length in Worker::buf
+};
+
+// Handles `call`. Park means: a blocking Tlock found the range taken; run it again later.
+Dispatched dispatch(Session& s, const p9::Fcall& call, Worker& w);
+
+// Writes an Rlerror frame into `out` (at least 11 bytes); returns its length.
+std::size_t encode_rlerror(std::uint8_t* out, std::uint16_t tag, std::uint32_t ecode);
+// Same for Rflush (7 bytes).
+std::size_t encode_rflush(std::uint8_t* out, std::uint16_t tag);
+
+}  // namespace ninep::server

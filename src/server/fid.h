@@ -1,0 +1,80 @@
+// One fid of a connection: which export and user it belongs to, the backend node behind it, and
+// the extended-attribute transfer state of Txattrwalk/Txattrcreate fids.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/backend.h"
+#include "server/config.h"
+#include "server/identity.h"
+
+namespace ninep::server {
+
+class FidTable;
+
+// The value of an attribute being read (Txattrwalk) or written (Txattrcreate, committed at
+// Tclunk when exactly `size` bytes arrived).
+struct XattrTransfer {
+  std::string name;
+  std::vector<std::uint8_t> data;
+  std::uint64_t size = 0;   // attr_size announced by Txattrcreate
+  std::uint32_t flags = 0;  // XATTR_CREATE / XATTR_REPLACE
+  std::uint64_t written = 0;
+};
+
+class Fid {
+ public:
+  enum class Kind : std::uint8_t { File, XattrRead, XattrWrite };
+
+  std::uint32_t id = 0;
+  const Export* exp = nullptr;
+  IdentityPtr who;
+  NodePtr node;
+  Kind kind = Kind::File;
+  bool opened = false;  // by Tlopen / Tlcreate
+  std::unique_ptr<XattrTransfer> xattr;
+  // Shared by requests that only use the fid; exclusive for those that change what it is
+  // (open, create, xattrcreate, walk in place), so no request sees a node being replaced.
+  std::shared_mutex mu;
+
+ private:
+  friend class FidTable;
+  friend class FidRef;
+  std::atomic<std::uint32_t> refs_{0};
+  FidTable* table_ = nullptr;
+};
+
+// A counted reference to a Fid; the Fid goes back to its table's pool when the last one drops.
+class FidRef {
+ public:
+  FidRef() = default;
+  explicit FidRef(Fid* f) : f_(f) {}  // adopts one reference
+  FidRef(FidRef&& o) noexcept : f_(std::exchange(o.f_, nullptr)) {}
+  FidRef& operator=(FidRef&& o) noexcept {
+    if (this != &o) {
+      reset();
+      f_ = std::exchange(o.f_, nullptr);
+    }
+    return *this;
+  }
+  FidRef(const FidRef&) = delete;
+  FidRef& operator=(const FidRef&) = delete;
+  ~FidRef() { reset(); }
+
+  Fid* get() const { return f_; }
+  Fid* operator->() const { return f_; }
+  Fid& operator*() const { return *f_; }
+  explicit operator bool() const { return f_ != nullptr; }
+  void reset();
+
+ private:
+  Fid* f_ = nullptr;
+};
+
+}  // namespace ninep::server

@@ -1,0 +1,121 @@
+#include "server/identity.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/fsuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <string>
+
+namespace ninep::server {
+namespace {
+
+constexpr std::uint32_t kNoUid = 0xFFFFFFFF;
+
+// Fills the groups of a user found in the host's database.
+void load_groups(const passwd& pw, Identity& id) {
+  int n = 32;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    id.groups.resize(static_cast<std::size_t>(n));
+    int got = n;
+    if (getgrouplist(pw.pw_name, pw.pw_gid, id.groups.data(), &got) >= 0) {
+      id.groups.resize(static_cast<std::size_t>(got));
+      return;
+    }
+    n = got > n ? got : n * 2;
+  }
+  id.groups.clear();
+}
+
+Result<IdentityPtr> from_passwd_lookup(bool by_name, std::string_view name, uid_t uid) {
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  std::string name_z(name);
+  int rc = by_name ? getpwnam_r(name_z.c_str(), &pw, buf.data(), buf.size(), &found)
+                   : getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
+  auto id = std::make_shared<Identity>();
+  if (rc != 0 || found == nullptr) {
+    if (by_name) {
+      // The Linux client's first attach says "nobody" with no numeric id; accept it even on hosts
+      // that have no such user.
+      if (name == "nobody") {
+        id->uid = 65534;
+        id->gid = 65534;
+        return id;
+      }
+      return fail(ENOENT, "unknown user '" + name_z + "'");
+    }
+    id->uid = uid;
+    id->gid = uid;
+    return id;
+  }
+  id->uid = pw.pw_uid;
+  id->gid = pw.pw_gid;
+  load_groups(pw, *id);
+  return id;
+}
+
+struct ThreadCreds {
+  bool known = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
+thread_local ThreadCreds t_creds;
+
+}  // namespace
+
+Result<IdentityPtr> resolve_identity(std::string_view uname, std::uint32_t n_uname) {
+  if (n_uname != kNoUid) return from_passwd_lookup(false, {}, static_cast<uid_t>(n_uname));
+  std::uint32_t numeric = 0;
+  auto [ptr, ec] = std::from_chars(uname.data(), uname.data() + uname.size(), numeric);
+  if (!uname.empty() && ec == std::errc() && ptr == uname.data() + uname.size() &&
+      numeric != kNoUid)
+    return from_passwd_lookup(false, {}, static_cast<uid_t>(numeric));
+  if (uname.empty()) return fail(EINVAL, "attach names no user");
+  return from_passwd_lookup(true, uname, 0);
+}
+
+bool ThreadIdentity::switching() {
+  static const bool is_root = geteuid() == 0;
+  return is_root;
+}
+
+Result<void> ThreadIdentity::assume(const Identity& who) {
+  if (!switching()) return {};
+  ThreadCreds& c = t_creds;
+  if (c.known && c.uid == who.uid && c.gid == who.gid && c.groups == who.groups) return {};
+  // Groups and gid first: while fsuid is still what it was, nothing is refused. The raw system
+  // call changes only this thread (glibc's setgroups() would change every thread).
+  if (!c.known || c.groups != who.groups) {
+    if (syscall(SYS_setgroups, who.groups.size(), who.groups.data()) != 0) {
+      c.known = false;
+      return fail_errno("setgroups");
+    }
+    c.groups = who.groups;
+  }
+  if (!c.known || c.gid != who.gid) {
+    setfsgid(who.gid);
+    if (static_cast<gid_t>(setfsgid(static_cast<gid_t>(-1))) != who.gid) {
+      c.known = false;
+      return fail(EPERM, "setfsgid");
+    }
+    c.gid = who.gid;
+  }
+  if (!c.known || c.uid != who.uid) {
+    setfsuid(who.uid);
+    if (static_cast<uid_t>(setfsuid(static_cast<uid_t>(-1))) != who.uid) {
+      c.known = false;
+      return fail(EPERM, "setfsuid");
+    }
+    c.uid = who.uid;
+  }
+  c.known = true;
+  return {};
+}
+
+}  // namespace ninep::server

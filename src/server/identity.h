@@ -1,0 +1,41 @@
+// Who a request runs as. When the server runs as root, every request runs with the file-system
+// credentials of the user that attached (Tattach's n_uname, or uname looked up): fsuid, fsgid and
+// supplementary groups, switched per worker THREAD. Otherwise everything runs as the server's
+// own user and the host refuses what that user may not do.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+
+namespace ninep::server {
+
+struct Identity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups
+};
+
+using IdentityPtr = std::shared_ptr<const Identity>;
+
+// Resolves Tattach's user: n_uname when given (not ~0), else uname as a number or a user name.
+// The primary and supplementary groups come from the host's user database; a uid unknown there
+// gets gid = uid and no supplementary groups. ENOENT ("unknown user") when uname names nobody.
+Result<IdentityPtr> resolve_identity(std::string_view uname, std::uint32_t n_uname);
+
+// Per-thread credential switching. Only switches when the process runs as root (euid 0);
+// otherwise a no-op, since the host already applies the server user's permissions.
+class ThreadIdentity {
+ public:
+  // Makes the calling thread's file-system credentials those of `who`. Cheap when unchanged.
+  static Result<void> assume(const Identity& who);
+  // True when identities are switched (the process runs as root).
+  static bool switching();
+};
+
+}  // namespace ninep::server

@@ -1,0 +1,79 @@
+#include "server/localfs/host_path.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <string>
+
+namespace ninep::server::localfs {
+
+Result<std::string_view> current_path(int fd) {
+  thread_local std::array<char, PATH_MAX + 1> buf;
+  ProcFdPath link(fd);
+  ssize_t n = ::readlink(link.c_str(), buf.data(), buf.size());
+  if (n < 0) return fail_errno("readlink /proc/self/fd");
+  if (static_cast<std::size_t>(n) >= buf.size()) return fail(ENAMETOOLONG, "path too long");
+  return std::string_view(buf.data(), static_cast<std::size_t>(n));
+}
+
+namespace {
+
+std::atomic<bool> g_no_openat2{false};
+
+Result<UniqueFd> open_by_components(int root, std::string_view rel, int flags) {
+  UniqueFd cur(::openat(root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!cur) return fail_errno("open export root");
+  std::string name;
+  while (!rel.empty()) {
+    std::size_t slash = rel.find('/');
+    std::string_view part = rel.substr(0, slash);
+    rel = slash == std::string_view::npos ? std::string_view{} : rel.substr(slash + 1);
+    if (part.empty()) continue;
+    if (part == "." || part == "..") return fail(EINVAL, "unexpected '.' or '..' in a path");
+    name.assign(part);
+    const int f = rel.empty() ? (flags | O_NOFOLLOW) : (O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    UniqueFd next(::openat(cur.get(), name.c_str(), f | O_CLOEXEC));
+    if (!next) return fail_errno("open " + name);
+    cur = std::move(next);
+  }
+  if (cur && (flags & O_PATH) == 0) {
+    // Whole path consumed while only directories were opened: reopen the last one as asked.
+    UniqueFd again(::openat(cur.get(), ".", flags | O_CLOEXEC));
+    if (!again) return fail_errno("reopen");
+    return again;
+  }
+  return cur;
+}
+
+}  // namespace
+
+Result<UniqueFd> open_beneath(int root, std::string_view rel, int flags) {
+  if (rel.empty()) {
+    UniqueFd fd(::openat(root, ".", flags | O_CLOEXEC));
+    if (!fd) return fail_errno("open export root");
+    return fd;
+  }
+  if (!g_no_openat2.load(std::memory_order_relaxed)) {
+    std::string path(rel);
+    open_how how{};
+    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      long fd = ::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how);
+      if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+      if (errno == EAGAIN || errno == EINTR) continue;  // a concurrent rename; try again
+      if (errno == ENOSYS) break;
+      return fail_errno("open " + path);
+    }
+    if (errno != ENOSYS) return fail_errno("open " + path);
+    g_no_openat2.store(true, std::memory_order_relaxed);
+  }
+  return open_by_components(root, rel, flags);
+}
+
+}  // namespace ninep::server::localfs

@@ -1,0 +1,44 @@
+// Naming host files safely from the descriptors fids hold.
+//
+// Every fid holds an O_PATH descriptor of its file, opened without following symlinks. To do
+// what O_PATH descriptors cannot do (open for I/O, chmod, truncate, xattrs, hard links) the
+// backend goes through /proc/self/fd/N: that "magic link" lands exactly on the inode the
+// descriptor holds, never on a name, so it cannot be redirected by a rename or a symlink swapped
+// in; opening a symlink that way fails with ELOOP instead of following it, and the host checks
+// the current thread's credentials against the inode as for any open. The alternative,
+// reopening by (parent, name) with O_NOFOLLOW, would need the name to still refer to the same
+// inode and a check afterwards. /proc must therefore be mounted (checked when a LocalFs opens).
+//
+// /proc/self/fd/N read as a link also gives the file's current path (the kernel's dentry path),
+// which is how the backend checks that a file is still inside the export and finds a file's
+// parent for ".." and Tremove — rename-proof, and it cannot be walked out of the export.
+#pragma once
+
+#include <cstdio>
+#include <string_view>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+
+namespace ninep::server::localfs {
+
+// "/proc/self/fd/N" for a descriptor, without allocating.
+class ProcFdPath {
+ public:
+  explicit ProcFdPath(int fd) { std::snprintf(buf_, sizeof buf_, "/proc/self/fd/%d", fd); }
+  const char* c_str() const { return buf_; }
+
+ private:
+  char buf_[32];
+};
+
+// The current absolute path of `fd` (in a per-thread buffer, valid until the next call on this
+// thread). ENAMETOOLONG when it does not fit in PATH_MAX.
+Result<std::string_view> current_path(int fd);
+
+// Opens `rel` (a path relative to `root` with no "." or ".." components, "" = root itself)
+// with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), or one
+// component at a time with O_NOFOLLOW where openat2 does not exist.
+Result<UniqueFd> open_beneath(int root, std::string_view rel, int flags);
+
+}  // namespace ninep::server::localfs

@@ -1,0 +1,262 @@
+// LocalFs: opening the export, nodes and their recycling, qids, walking and containment.
+#include "server/localfs/localfs.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "server/localfs/host_path.h"
+
+namespace ninep::server::localfs {
+
+LocalNode& as_local(Node& n) {
+  return static_cast<LocalNode&>(n);
+}
+
+void LocalNode::release() {
+  fs_->recycle(this);
+}
+
+void LocalNode::reset() {
+  int fd = io.exchange(-1);
+  if (fd >= 0) ::close(fd);
+  path.reset();
+  dir = DirStream{};
+  dev = 0;
+  ino = 0;
+  type = 0;
+  writable = false;
+  locked = false;
+  qid = {};
+}
+
+Result<std::unique_ptr<LocalFs>> LocalFs::open(const std::string& path, Options opts) {
+  UniqueFd root(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) {
+    const int e = errno;
+    struct stat st {};
+    if (e == ENOTDIR || (::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)))
+      return fail(ENOTDIR, path);
+    return fail(e, path);
+  }
+  struct stat st {};
+  if (::fstat(root.get(), &st) != 0) return fail_errno(path);
+  // Reopening files for I/O goes through /proc/self/fd (see host_path.h).
+  if (::access(ProcFdPath(root.get()).c_str(), F_OK) != 0)
+    return fail(ENOSYS, "/proc is not mounted; it is needed to serve " + path);
+  // Modes arrive already masked by the client's umask; the server's own must not mask again.
+  ::umask(0);
+  return std::unique_ptr<LocalFs>(new LocalFs(std::move(root), st, opts));
+}
+
+LocalFs::LocalFs(UniqueFd root, const struct stat& st, Options opts)
+    : root_(std::move(root)), root_dev_(st.st_dev), root_ino_(st.st_ino), opts_(opts) {
+  auto p = current_path(root_.get());
+  if (p) root_path_.assign(*p);
+}
+
+LocalFs::~LocalFs() {
+  for (LocalNode* n : free_nodes_) delete n;
+}
+
+NodePtr LocalFs::make_node() {
+  LocalNode* n = nullptr;
+  {
+    std::lock_guard lk(pool_mu_);
+    if (!free_nodes_.empty()) {
+      n = free_nodes_.back();
+      free_nodes_.pop_back();
+    }
+    ++live_nodes_;
+  }
+  if (n == nullptr) n = new LocalNode(this);
+  return NodePtr(n);
+}
+
+void LocalFs::recycle(LocalNode* n) {
+  if (n->locked) locks_.forget(n->dev, n->ino, n);
+  n->reset();
+  std::lock_guard lk(pool_mu_);
+  --live_nodes_;
+  // Keep a bounded pool: enough for the fids a busy client turns over.
+  if (free_nodes_.size() < 4096)
+    free_nodes_.push_back(n);
+  else
+    delete n;
+}
+
+std::uint64_t LocalFs::qid_path(dev_t dev, ino_t ino) {
+  if (dev == root_dev_) return ino;
+  // Files of other file systems mounted inside the export: mix a small device index into the
+  // top bits so (dev, ino) pairs stay distinct.
+  std::size_t index;
+  {
+    std::lock_guard lk(dev_mu_);
+    auto it = std::find(devs_.begin(), devs_.end(), dev);
+    if (it == devs_.end()) {
+      devs_.push_back(dev);
+      it = devs_.end() - 1;
+    }
+    index = static_cast<std::size_t>(it - devs_.begin()) + 1;
+  }
+  return (static_cast<std::uint64_t>(ino) & ((std::uint64_t{1} << 48) - 1)) |
+         (static_cast<std::uint64_t>(index & 0xFFFF) << 48);
+}
+
+p9::Qid LocalFs::qid_of(const struct stat& st) {
+  p9::Qid q;
+  q.type = p9::qid_type_from_mode(st.st_mode);
+  q.path = qid_path(st.st_dev, st.st_ino);
+  // Changes whenever the data (or metadata) changes: mtime, ctime and size folded together.
+  std::uint64_t h = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ull +
+                    static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+  h ^= (static_cast<std::uint64_t>(st.st_ctim.tv_sec) * 1000000000ull +
+        static_cast<std::uint64_t>(st.st_ctim.tv_nsec)) *
+       0x9E3779B97F4A7C15ull;
+  h ^= static_cast<std::uint64_t>(st.st_size) * 0xC2B2AE3D27D4EB4Full;
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 32;
+  q.version = static_cast<std::uint32_t>(h);
+  if (q.version == 0) q.version = 1;  // 0 would make the Linux client bypass its cache
+  return q;
+}
+
+Result<NodePtr> LocalFs::node_from(UniqueFd fd) {
+  struct stat st {};
+  if (::fstatat(fd.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+    return fail_errno("stat");
+  NodePtr np = make_node();
+  LocalNode& n = as_local(*np);
+  n.path = std::move(fd);
+  n.dev = st.st_dev;
+  n.ino = st.st_ino;
+  n.type = st.st_mode & S_IFMT;
+  n.qid = qid_of(st);
+  return np;
+}
+
+Result<NodePtr> LocalFs::attach() {
+  UniqueFd fd(::openat(root_.get(), ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return fail_errno("open export root");
+  return node_from(std::move(fd));
+}
+
+Result<NodePtr> LocalFs::clone(Node& from) {
+  LocalNode& f = as_local(from);
+  UniqueFd fd(::fcntl(f.path.get(), F_DUPFD_CLOEXEC, 0));
+  if (!fd) return fail_errno("dup");
+  NodePtr np = make_node();
+  LocalNode& n = as_local(*np);
+  n.path = std::move(fd);
+  n.dev = f.dev;
+  n.ino = f.ino;
+  n.type = f.type;
+  n.qid = f.qid;
+  return np;
+}
+
+Result<NodePtr> LocalFs::walk(Node& from, std::string_view name) {
+  LocalNode& f = as_local(from);
+  if (!f.is_dir()) return fail(ENOTDIR);
+  if (name == ".") return clone(from);
+  if (name == "..") {
+    if (is_root(f)) return clone(from);  // ".." at the root stays at the root
+    // The parent as the kernel sees it now, opened beneath the root: even a directory moved
+    // out of the export cannot lead outside.
+    auto rel = relative_path(f);
+    if (!rel) return std::unexpected(rel.error());
+    std::size_t slash = rel->rfind('/');
+    std::string_view parent =
+        slash == std::string_view::npos ? std::string_view{} : rel->substr(0, slash);
+    auto fd = open_beneath(root_.get(), parent, O_PATH | O_DIRECTORY);
+    if (!fd) return std::unexpected(fd.error());
+    return node_from(std::move(*fd));
+  }
+  if (name.size() > kMaxNameLength) return fail(ENAMETOOLONG);
+  char buf[kMaxNameLength + 1];
+  name.copy(buf, name.size());
+  buf[name.size()] = '\0';
+  UniqueFd fd(::openat(f.path.get(), buf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return fail_errno("walk");
+  return node_from(std::move(fd));
+}
+
+Result<std::string_view> LocalFs::relative_path(const LocalNode& n) {
+  auto path = current_path(n.path.get());
+  if (!path) return std::unexpected(path.error());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    {
+      std::shared_lock lk(root_path_mu_);
+      const std::string& root = root_path_;
+      if (root == "/") return path->substr(1);
+      if (path->size() >= root.size() && path->compare(0, root.size(), root) == 0) {
+        if (path->size() == root.size()) return std::string_view{};
+        if ((*path)[root.size()] == '/') return path->substr(root.size() + 1);
+      }
+    }
+    if (attempt == 1) break;
+    // Perhaps the export itself was moved: refresh its path once. (current_path's buffer is
+    // per thread, so read the root's path into a copy first.)
+    ProcFdPath link(root_.get());
+    char buf[4097];
+    ssize_t len = ::readlink(link.c_str(), buf, sizeof buf);
+    if (len <= 0 || static_cast<std::size_t>(len) >= sizeof buf) break;
+    std::unique_lock lk(root_path_mu_);
+    if (root_path_ == std::string_view(buf, static_cast<std::size_t>(len))) break;
+    root_path_.assign(buf, static_cast<std::size_t>(len));
+  }
+  return fail(ENOENT, "no longer inside the export");
+}
+
+Result<void> LocalFs::check_inside(Node& node) {
+  LocalNode& n = as_local(node);
+  if (is_root(n)) return {};
+  auto rel = relative_path(n);
+  if (!rel) return std::unexpected(rel.error());
+  const auto depth = static_cast<std::uint32_t>(std::count(rel->begin(), rel->end(), '/')) + 1;
+  if (depth > opts_.max_depth) return fail(ENAMETOOLONG, "deeper than the walk depth limit");
+  return {};
+}
+
+Result<void> LocalFs::usable_dir(LocalNode& d) {
+  if (!d.is_dir()) return fail(ENOTDIR);
+  if (is_root(d)) return {};
+  auto rel = relative_path(d);
+  if (!rel) return std::unexpected(rel.error());
+  return {};
+}
+
+Result<UniqueFd> LocalFs::locate(const LocalNode& n, std::string& name) {
+  if (is_root(n)) return fail(EBUSY, "the export root");
+  auto rel = relative_path(n);
+  if (!rel) return std::unexpected(rel.error());
+  if (rel->empty()) return fail(EBUSY, "the export root");
+  std::size_t slash = rel->rfind('/');
+  std::string_view parent =
+      slash == std::string_view::npos ? std::string_view{} : rel->substr(0, slash);
+  name.assign(slash == std::string_view::npos ? *rel : rel->substr(slash + 1));
+  auto dir = open_beneath(root_.get(), parent, O_PATH | O_DIRECTORY);
+  if (!dir) return std::unexpected(dir.error());
+  struct stat st {};
+  if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != n.dev ||
+      st.st_ino != n.ino)
+    return fail(ENOENT, "the file was moved or removed");
+  return dir;
+}
+
+Result<p9::Qid> LocalFs::finish_create(int fd, std::uint32_t gid) {
+  struct stat st {};
+  if (::fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return fail_errno("stat");
+  if (gid != p9::kNoUid && st.st_gid != gid) {
+    // The client computed the group (e.g. from a set-group-ID directory); the host allows it
+    // only to members of that group, which is the right policy, so a refusal is not an error.
+    if (::fchownat(fd, "", static_cast<uid_t>(-1), gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0)
+      ::fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+  }
+  return qid_of(st);
+}
+
+}  // namespace ninep::server::localfs

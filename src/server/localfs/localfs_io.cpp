@@ -1,0 +1,276 @@
+// LocalFs: opening and creating files, reading, writing, directory streams, fsync.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+#include "server/localfs/host_path.h"
+#include "server/localfs/localfs.h"
+#include "server/localfs/open_flags.h"
+
+namespace ninep::server::localfs {
+namespace {
+
+constexpr std::size_t kDirBufferSize = 32 * 1024;
+
+// A NUL-terminated copy of a (checked, short) name.
+struct CName {
+  explicit CName(std::string_view n) {
+    std::size_t len = std::min(n.size(), sizeof buf - 1);
+    n.copy(buf, len);
+    buf[len] = '\0';
+  }
+  char buf[kMaxNameLength + 1];
+};
+
+Result<off_t> checked_offset(std::uint64_t offset) {
+  if (offset > static_cast<std::uint64_t>(LLONG_MAX)) return fail(EINVAL, "offset too large");
+  return static_cast<off_t>(offset);
+}
+
+struct linux_dirent64 {
+  std::uint64_t d_ino;
+  std::int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+std::uint8_t dt_to_p9(unsigned char t) {
+  switch (t) {
+    case DT_FIFO:
+      return p9::kDtFifo;
+    case DT_CHR:
+      return p9::kDtChr;
+    case DT_DIR:
+      return p9::kDtDir;
+    case DT_BLK:
+      return p9::kDtBlk;
+    case DT_REG:
+      return p9::kDtReg;
+    case DT_LNK:
+      return p9::kDtLnk;
+    case DT_SOCK:
+      return p9::kDtSock;
+    default:
+      return p9::kDtUnknown;
+  }
+}
+
+std::uint8_t dt_from_host_mode(mode_t m) {
+  switch (m & S_IFMT) {
+    case S_IFIFO:
+      return p9::kDtFifo;
+    case S_IFCHR:
+      return p9::kDtChr;
+    case S_IFDIR:
+      return p9::kDtDir;
+    case S_IFBLK:
+      return p9::kDtBlk;
+    case S_IFREG:
+      return p9::kDtReg;
+    case S_IFLNK:
+      return p9::kDtLnk;
+    case S_IFSOCK:
+      return p9::kDtSock;
+    default:
+      return p9::kDtUnknown;
+  }
+}
+
+std::uint8_t qid_type_from_dt(std::uint8_t dt) {
+  switch (dt) {
+    case p9::kDtDir:
+      return p9::kQtDir;
+    case p9::kDtLnk:
+      return p9::kQtSymlink;
+    default:
+      return p9::kQtFile;
+  }
+}
+
+}  // namespace
+
+Result<p9::Qid> LocalFs::open(Node& node, std::uint32_t flags) {
+  LocalNode& n = as_local(node);
+  auto host = translate_open_flags(flags);
+  if (!host) return std::unexpected(host.error());
+  if (opts_.read_only && host->wants_write) return fail(EROFS);
+  if (n.type == S_IFLNK) return fail(ELOOP, "a symlink cannot be opened");
+  int f = host->flags;
+  // Opening a FIFO or device must never wait for a peer inside a worker thread.
+  if (n.type != S_IFREG && n.type != S_IFDIR) f |= O_NONBLOCK;
+  UniqueFd fd(::open(ProcFdPath(n.path.get()).c_str(), f));
+  if (!fd) return fail_errno("open");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail_errno("stat");
+  n.qid = qid_of(st);
+  n.writable = host->wants_write || (host->flags & O_ACCMODE) != O_RDONLY;
+  {
+    std::lock_guard lk(n.dir_mu);
+    n.dir = DirStream{};
+  }
+  int old = n.io.exchange(fd.release());
+  if (old >= 0) ::close(old);
+  return n.qid;
+}
+
+Result<p9::Qid> LocalFs::create(Node& dirnode, std::string_view name, std::uint32_t flags,
+                                std::uint32_t mode, std::uint32_t gid) {
+  LocalNode& d = as_local(dirnode);
+  if (opts_.read_only) return fail(EROFS);
+  if (auto r = usable_dir(d); !r) return std::unexpected(r.error());
+  auto host = translate_open_flags(flags);
+  if (!host) return std::unexpected(host.error());
+  int f = (host->flags & ~O_DIRECTORY) | O_CREAT | O_NOFOLLOW;
+  if (flags & p9::kOExcl) f |= O_EXCL;
+  CName cname(name);
+  UniqueFd fd(::openat(d.path.get(), cname.buf, f, static_cast<mode_t>(mode & 07777)));
+  if (!fd) return fail_errno("create");
+  UniqueFd path(::open(ProcFdPath(fd.get()).c_str(), O_PATH | O_CLOEXEC));
+  if (!path) return fail_errno("create");
+  auto qid = finish_create(path.get(), gid);
+  if (!qid) return std::unexpected(qid.error());
+  struct stat st {};
+  if (::fstat(path.get(), &st) != 0) return fail_errno("stat");
+  // The fid now names the new, open file.
+  {
+    std::lock_guard lk(d.dir_mu);
+    d.dir = DirStream{};
+  }
+  d.path = std::move(path);
+  d.dev = st.st_dev;
+  d.ino = st.st_ino;
+  d.type = st.st_mode & S_IFMT;
+  d.qid = *qid;
+  d.writable = host->wants_write || (host->flags & O_ACCMODE) != O_RDONLY;
+  int old = d.io.exchange(fd.release());
+  if (old >= 0) ::close(old);
+  return *qid;
+}
+
+Result<std::size_t> LocalFs::read(Node& node, std::uint64_t offset, std::span<std::uint8_t> out) {
+  LocalNode& n = as_local(node);
+  const int fd = n.io.load(std::memory_order_acquire);
+  if (fd < 0) return fail(EBADF, "not open");
+  auto off = checked_offset(offset);
+  if (!off) return std::unexpected(off.error());
+  for (;;) {
+    ssize_t got = ::pread(fd, out.data(), out.size(), *off);
+    if (got >= 0) return static_cast<std::size_t>(got);
+    if (errno != EINTR) return fail_errno("read");
+  }
+}
+
+Result<std::size_t> LocalFs::write(Node& node, std::uint64_t offset, p9::Bytes data) {
+  LocalNode& n = as_local(node);
+  if (opts_.read_only) return fail(EROFS);
+  const int fd = n.io.load(std::memory_order_acquire);
+  if (fd < 0) return fail(EBADF, "not open");
+  auto off = checked_offset(offset);
+  if (!off) return std::unexpected(off.error());
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t put =
+        ::pwrite(fd, data.data() + done, data.size() - done, *off + static_cast<off_t>(done));
+    if (put < 0) {
+      if (errno == EINTR) continue;
+      if (done > 0) break;  // report the part that was written
+      return fail_errno("write");
+    }
+    if (put == 0) break;
+    done += static_cast<std::size_t>(put);
+  }
+  return done;
+}
+
+Result<void> LocalFs::readdir(Node& node, std::uint64_t offset, p9::ReaddirBuilder& out) {
+  LocalNode& n = as_local(node);
+  if (!n.is_dir()) return fail(ENOTDIR);
+  std::lock_guard lk(n.dir_mu);
+  DirStream& ds = n.dir;
+  int fd = n.io.load(std::memory_order_acquire);
+  if (fd < 0) {
+    if (!ds.fd) {
+      ds.fd =
+          UniqueFd(::open(ProcFdPath(n.path.get()).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!ds.fd) return fail_errno("opendir");
+    }
+    fd = ds.fd.get();
+  }
+  if (ds.buf.empty()) {
+    ds.buf.resize(kDirBufferSize);
+    ds.pos = ds.len = 0;
+    ds.eof = false;
+    // A fresh stream: position it wherever the client asks.
+    ds.next_cookie = offset == 0 ? 0 : ~offset;
+  }
+  if (offset != ds.next_cookie) {
+    // A seek (rewinddir, seekdir, or a re-read after lseek in the client): the cookies are the
+    // host's own d_off values, which the host accepts back through lseek.
+    if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) return fail_errno("seekdir");
+    ds.pos = ds.len = 0;
+    ds.eof = false;
+    ds.next_cookie = offset;
+  }
+  const bool at_root = is_root(n);
+  for (;;) {
+    if (ds.pos >= ds.len) {
+      if (ds.eof) return {};
+      long got = ::syscall(SYS_getdents64, fd, ds.buf.data(), ds.buf.size());
+      if (got < 0) {
+        if (out.count() > 0) return {};
+        return fail_errno("getdents");
+      }
+      if (got == 0) {
+        ds.eof = true;
+        return {};
+      }
+      ds.pos = 0;
+      ds.len = static_cast<std::size_t>(got);
+    }
+    auto* e = reinterpret_cast<const linux_dirent64*>(ds.buf.data() + ds.pos);
+    std::string_view name(e->d_name);
+    p9::Dirent d;
+    d.offset = static_cast<std::uint64_t>(e->d_off);
+    d.name = name;
+    d.type = dt_to_p9(e->d_type);
+    if (at_root && name == "..") {
+      // Never reveal what is above the export: its ".." is itself.
+      d.qid = n.qid;
+      d.type = p9::kDtDir;
+    } else {
+      if (d.type == p9::kDtUnknown) {
+        struct stat st {};
+        if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+          d.type = dt_from_host_mode(st.st_mode);
+      }
+      d.qid.type = qid_type_from_dt(d.type);
+      d.qid.path = qid_path(n.dev, static_cast<ino_t>(e->d_ino));
+      d.qid.version = 0;
+    }
+    if (!out.add(d)) return {};  // the reply is full; this entry stays buffered
+    ds.pos += e->d_reclen;
+    ds.next_cookie = d.offset;
+  }
+}
+
+Result<void> LocalFs::fsync(Node& node, bool datasync) {
+  LocalNode& n = as_local(node);
+  int fd = n.io.load(std::memory_order_acquire);
+  UniqueFd temp;
+  if (fd < 0) {
+    if (n.type == S_IFLNK) return {};
+    temp = UniqueFd(::open(ProcFdPath(n.path.get()).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (!temp) return fail_errno("open for fsync");
+    fd = temp.get();
+  }
+  if ((datasync ? ::fdatasync(fd) : ::fsync(fd)) != 0) return fail_errno("fsync");
+  return {};
+}
+
+}  // namespace ninep::server::localfs

@@ -1,0 +1,58 @@
+// A 9P2000.L server: a set of exports and the connections being served. It is handed connected
+// byte streams (whoever accepts them — a listener, an inherited descriptor, a socketpair in a
+// test) and serves each on its own thread until it ends or shutdown() is called.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <vector>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "server/config.h"
+#include "server/log.h"
+
+namespace ninep::server {
+
+class Connection;
+
+class Server {
+ public:
+  Server(ServerConfig cfg, std::vector<Export> exports);
+  ~Server();  // shutdown()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Serves `stream` on a new thread; `on_close` runs on that thread once the connection has
+  // ended and released everything. EAGAIN when max_connections are being served (the stream is
+  // closed), ECANCELED after shutdown().
+  Result<void> serve(UniqueFd stream, std::function<void()> on_close = {});
+  // Serves `stream` on the calling thread until the connection ends.
+  Result<void> serve_here(UniqueFd stream);
+  // Stops every connection and waits until all have ended. Idempotent.
+  void shutdown();
+
+  std::size_t connection_count() const;
+  const ServerConfig& config() const { return cfg_; }
+  const std::vector<Export>& exports() const { return exports_; }
+  const Log& log() const { return log_; }
+
+ private:
+  Result<Connection*> admit(UniqueFd stream);
+  void retire(Connection* c, std::function<void()> on_close);
+
+  const ServerConfig cfg_;
+  const std::vector<Export> exports_;
+  const Log log_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::list<Connection*> live_;
+  std::size_t running_ = 0;  // admitted and not yet retired
+  std::uint64_t next_id_ = 1;
+  bool shutting_down_ = false;
+};
+
+}  // namespace ninep::server

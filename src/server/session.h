@@ -1,0 +1,27 @@
+// The per-connection state that request handlers work on.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "server/config.h"
+#include "server/fid_table.h"
+#include "server/log.h"
+
+namespace ninep::server {
+
+struct Session {
+  Session(const ServerConfig& c, const std::vector<Export>& e, const Log& l, std::uint64_t id)
+      : cfg(c), exports(e), log(l), conn_id(id), fids(c.max_fids) {}
+
+  const ServerConfig& cfg;
+  const std::vector<Export>& exports;
+  const Log& log;
+  const std::uint64_t conn_id;
+  FidTable fids;
+  // Negotiated by Tversion; 0 before it. Every reply is smaller than this.
+  std::atomic<std::uint32_t> msize{0};
+};
+
+}  // namespace ninep::server

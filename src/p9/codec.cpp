@@ -132,10 +132,10 @@ class Decoder {
 
 template <typename T>
 Result<Fcall> decode_body(Bytes frame, std::uint16_t tag) {
-  Fcall f{tag, Message(std::in_place_type<T>)};
-  T& m = std::get<T>(f.msg);
+  // Built in place: the Fcall is a few hundred bytes (walk arrays), not worth copying.
+  Result<Fcall> result(std::in_place, tag, Message(std::in_place_type<T>));
   Decoder d(frame, wire::kTypeOf<T>);
-  wire::fields(d, m);
+  wire::fields(d, std::get<T>(result->msg));
   if (d.failed()) return std::unexpected(d.take_error());
   if (d.pos() != frame.size()) {
     return fail(EPROTO, fmt::format("{}: {} bytes of trailing garbage after the last field (byte "
@@ -143,7 +143,7 @@ Result<Fcall> decode_body(Bytes frame, std::uint16_t tag) {
                                     type_name(wire::kTypeOf<T>), frame.size() - d.pos(), d.pos(),
                                     frame.size()));
   }
-  return f;
+  return result;
 }
 
 // Sums field widths and notes the first value that the wire cannot represent.

@@ -190,20 +190,35 @@ bool packet_load(Kind k) {
   return k >= Kind::LD_W_ABS && k <= Kind::LD_B_IND;
 }
 
-// The fused op of a packet load followed by a conditional jump on a constant.
-Kind fused(Kind load, Kind jump) {
-  const int row =
-      static_cast<int>(load) - static_cast<int>(Kind::LD_W_ABS);  // W,H,B abs; W,H,B ind
-  const int column = static_cast<int>(jump) - static_cast<int>(Kind::JEQ_K);  // JEQ,JGT,JGE,JSET
-  return static_cast<Kind>(static_cast<int>(Kind::LD_W_ABS_JEQ) + row * 4 + column);
+constexpr int index(Kind k) {
+  return static_cast<int>(k);
 }
-bool constant_jump(Kind k) {
-  return k >= Kind::JEQ_K && k <= Kind::JSET_K;
+constexpr Kind kind_at(int i) {
+  return static_cast<Kind>(i);
 }
 
-static_assert(static_cast<int>(Kind::LD_B_IND) - static_cast<int>(Kind::LD_W_ABS) == 5);
-static_assert(static_cast<int>(Kind::JSET_K) - static_cast<int>(Kind::JEQ_K) == 3);
-static_assert(static_cast<int>(Kind::LD_B_IND_JSET) - static_cast<int>(Kind::LD_W_ABS_JEQ) == 23);
+// Conditional kinds come in fours (the plain op, then _RT, _RF, _RTF): JEQ/JGT/JGE/JSET on K,
+// the same on X, then the fused ones, load by load.
+constexpr int kVariants = 4;
+bool conditional(Kind k) {
+  return k >= Kind::JEQ_K && k < Kind::Count;
+}
+bool constant_jump(Kind k) {
+  return k == Kind::JEQ_K || k == Kind::JGT_K || k == Kind::JGE_K || k == Kind::JSET_K;
+}
+
+// The fused op of a packet load followed by a conditional jump on a constant.
+Kind fused(Kind load, Kind jump) {
+  const int row = index(load) - index(Kind::LD_W_ABS);                // W,H,B abs; W,H,B ind
+  const int column = (index(jump) - index(Kind::JEQ_K)) / kVariants;  // JEQ,JGT,JGE,JSET
+  return kind_at(index(Kind::LD_W_ABS_JEQ) + (row * 4 + column) * kVariants);
+}
+
+static_assert(index(Kind::LD_B_IND) - index(Kind::LD_W_ABS) == 5);
+static_assert(index(Kind::JSET_K) - index(Kind::JEQ_K) == 3 * kVariants);
+static_assert(index(Kind::JEQ_K_RTF) - index(Kind::JEQ_K) == 3);
+static_assert(index(Kind::LD_B_IND_JSET) - index(Kind::LD_W_ABS_JEQ) == 23 * kVariants);
+static_assert(index(Kind::LD_B_IND_JSET_RTF) + 1 == index(Kind::Count));
 
 }  // namespace
 
@@ -216,13 +231,12 @@ engine::Program compile(std::span<const RawInstruction> program) {
   // every target already resolved.
   for (std::size_t i = n; i-- > 0;) {
     Decoded& d = decoded[i];
-    if (d.kind == Kind::JA || constant_jump(d.kind) ||
-        (d.kind >= Kind::JEQ_X && d.kind <= Kind::JSET_X)) {
+    if (d.kind == Kind::JA || conditional(d.kind)) {
       if (decoded[d.jt].kind == Kind::JA) d.jt = decoded[d.jt].jt;
       if (decoded[d.jf].kind == Kind::JA) d.jf = decoded[d.jf].jt;
     }
   }
-  // A jump straight to a `ret #k` could return at once; a JA to it becomes that return.
+  // An unconditional jump to a `ret #k` is that return.
   for (Decoded& d : decoded)
     if (d.kind == Kind::JA && decoded[d.jt].kind == Kind::RET_K) d = decoded[d.jt];
 
@@ -235,12 +249,21 @@ engine::Program compile(std::span<const RawInstruction> program) {
       const Decoded& j = decoded[i + 1];
       d = Decoded{fused(d.kind, j.kind), d.k, j.k, j.jt, j.jf};
     }
+    std::uint32_t jt = static_cast<std::uint32_t>(d.jt), jf = static_cast<std::uint32_t>(d.jf);
+    if (conditional(d.kind)) {
+      // Targets that return a constant return it from the jump itself.
+      const bool ret_true = decoded[d.jt].kind == Kind::RET_K;
+      const bool ret_false = decoded[d.jf].kind == Kind::RET_K;
+      if (ret_true) jt = decoded[d.jt].k;
+      if (ret_false) jf = decoded[d.jf].k;
+      d.kind = kind_at(index(d.kind) + (ret_true ? 1 : 0) + (ret_false ? 2 : 0));
+    }
     Op& o = out->ops[i];
     o.handler = handler[static_cast<std::size_t>(d.kind)];
     o.k = d.k;
     o.val = d.val;
-    o.jt = static_cast<std::uint16_t>(d.jt);
-    o.jf = static_cast<std::uint16_t>(d.jf);
+    o.jt = jt;
+    o.jf = jf;
   }
 
   engine::Program result;

@@ -13,7 +13,13 @@
 
 namespace ninep::bpf::interpreter {
 
-// X(name) for every kind of op; the executor has a label L_<name> for each.
+// A conditional op and its three variants for targets that are `ret #k` (_RT: the true target,
+// _RF: the false one, _RTF: both), which return at once instead of dispatching to the ret: most
+// runs end on such a jump.
+#define NINEP_BPF_CONDITIONAL(X, name) X(name) X(name##_RT) X(name##_RF) X(name##_RTF)
+
+// X(name) for every kind of op; the executor has a label L_<name> for each. The order of the
+// conditional ops matters (see interpreter_decode.cpp).
 #define NINEP_BPF_INTERPRETER_OPS(X)                                                               \
   X(RET_K)                                                                                         \
   X(RET_A) X(LD_W_ABS) X(LD_H_ABS) X(LD_B_ABS) X(LD_W_IND) X(LD_H_IND) X(LD_B_IND) X(LD_IMM)       \
@@ -21,15 +27,19 @@ namespace ninep::bpf::interpreter {
           X(LD_DEVICE32) X(LD_RAND) X(LD_NLA) X(LD_NLAN) X(ST) X(STX) X(TAX) X(TXA) X(ADD_K)       \
               X(MUL_K) X(DIV_K) X(MOD_K) X(AND_K) X(OR_K) X(XOR_K) X(LSH_K) X(RSH_K) X(ADD_X)      \
                   X(SUB_X) X(MUL_X) X(DIV_X) X(MOD_X) X(AND_X) X(OR_X) X(XOR_X) X(LSH_X) X(RSH_X)  \
-                      X(NEG) X(JA) X(JEQ_K) X(JGT_K) X(JGE_K) X(JSET_K) X(JEQ_X) X(JGT_X) X(JGE_X) \
-                          X(JSET_X) X(LD_W_ABS_JEQ) X(LD_W_ABS_JGT) X(LD_W_ABS_JGE)                \
-                              X(LD_W_ABS_JSET) X(LD_H_ABS_JEQ) X(LD_H_ABS_JGT) X(LD_H_ABS_JGE)     \
-                                  X(LD_H_ABS_JSET) X(LD_B_ABS_JEQ) X(LD_B_ABS_JGT) X(LD_B_ABS_JGE) \
-                                      X(LD_B_ABS_JSET) X(LD_W_IND_JEQ) X(LD_W_IND_JGT)             \
-                                          X(LD_W_IND_JGE) X(LD_W_IND_JSET) X(LD_H_IND_JEQ)         \
-                                              X(LD_H_IND_JGT) X(LD_H_IND_JGE) X(LD_H_IND_JSET)     \
-                                                  X(LD_B_IND_JEQ) X(LD_B_IND_JGT) X(LD_B_IND_JGE)  \
-                                                      X(LD_B_IND_JSET)
+                      X(NEG) X(JA) NINEP_BPF_CONDITIONAL(X, JEQ_K) NINEP_BPF_CONDITIONAL(X, JGT_K) \
+                          NINEP_BPF_CONDITIONAL(X, JGE_K) NINEP_BPF_CONDITIONAL(X, JSET_K)         \
+                              NINEP_BPF_CONDITIONAL(X, JEQ_X) NINEP_BPF_CONDITIONAL(X, JGT_X)      \
+                                  NINEP_BPF_CONDITIONAL(X, JGE_X) NINEP_BPF_CONDITIONAL(X, JSET_X) \
+                                      NINEP_BPF_FUSED(X, W_ABS) NINEP_BPF_FUSED(X, H_ABS)          \
+                                          NINEP_BPF_FUSED(X, B_ABS) NINEP_BPF_FUSED(X, W_IND)      \
+                                              NINEP_BPF_FUSED(X, H_IND) NINEP_BPF_FUSED(X, B_IND)
+
+// A packet load of one size and mode fused with each conditional jump on a constant.
+#define NINEP_BPF_FUSED(X, load)                                                      \
+  NINEP_BPF_CONDITIONAL(X, LD_##load##_JEQ)                                           \
+  NINEP_BPF_CONDITIONAL(X, LD_##load##_JGT) NINEP_BPF_CONDITIONAL(X, LD_##load##_JGE) \
+      NINEP_BPF_CONDITIONAL(X, LD_##load##_JSET)
 
 enum class Kind : std::uint16_t {
 #define NINEP_BPF_ENUM_ENTRY(name) name,
@@ -42,15 +52,18 @@ struct Op {
   const void* handler = nullptr;
   std::uint32_t k = 0;    // offset, constant, scratch slot or Context field offset
   std::uint32_t val = 0;  // the constant a fused op compares with
-  std::uint16_t jt = 0;   // absolute index of the next op if the condition holds
-  std::uint16_t jf = 0;   // ... if it does not
+  std::uint32_t jt = 0;   // absolute index of the next op if the condition holds (JA: always),
+                          // or the verdict of a _RT/_RTF variant
+  std::uint32_t jf = 0;   // ... if it does not (_RF/_RTF: the verdict)
 };
 
-// The handler address of each Kind, indexed by Kind.
-const void* const* handlers();
-
-// Runs the ops at `state` (an Op array ending in a return): the engine::RunFunction.
+// Runs the ops at `state` (an Op array ending in a return): the engine::RunFunction. Called
+// with a null `state`, it runs nothing and stores the address of its handler table (indexed by
+// Kind) at `packet`, which must then point to a `const void* const*`.
 std::uint32_t run(const std::uint8_t* packet, std::uint32_t length, const Context* context,
                   const void* state);
+
+// The handler table, from run().
+const void* const* handlers();
 
 }  // namespace ninep::bpf::interpreter

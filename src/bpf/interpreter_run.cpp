@@ -59,23 +59,26 @@ inline std::uint32_t context_word(const Context* ctx, std::uint32_t offset) {
   return p + start;
 }
 
-// With `ops == nullptr` returns nothing and stores the handler table in *table; otherwise runs.
-// Never inlined nor cloned: the labels must exist exactly once.
+}  // namespace
+
+// All handlers in one function (see the top of this file); never inlined nor cloned, as the
+// labels must exist exactly once.
 #if defined(__clang__)
-#define NINEP_BPF_SINGLE_COPY [[gnu::noinline]]
+[[gnu::noinline]]
 #else
-#define NINEP_BPF_SINGLE_COPY [[gnu::noinline, gnu::noclone]]
+[[gnu::noinline, gnu::noclone]]
 #endif
-NINEP_BPF_SINGLE_COPY std::uint32_t execute(const Op* ops, const std::uint8_t* p, std::uint32_t len,
-                                            const Context* ctx, const void* const** table) {
+std::uint32_t
+run(const std::uint8_t* p, std::uint32_t len, const Context* ctx, const void* state) {
 #define NINEP_BPF_LABEL_ADDRESS(name) &&L_##name,
   static const void* const kHandlers[] = {NINEP_BPF_INTERPRETER_OPS(NINEP_BPF_LABEL_ADDRESS)};
 #undef NINEP_BPF_LABEL_ADDRESS
   static_assert(sizeof kHandlers / sizeof kHandlers[0] == static_cast<int>(Kind::Count));
-  if (ops == nullptr) {
-    *table = kHandlers;
+  if (state == nullptr) [[unlikely]] {
+    *reinterpret_cast<const void* const**>(const_cast<std::uint8_t*>(p)) = kHandlers;
     return 0;
   }
+  const Op* const ops = static_cast<const Op*>(state);
 
   std::uint32_t A = 0, X = 0;
   std::uint32_t M[16];  // the validator proves every read follows a write
@@ -100,14 +103,27 @@ NINEP_BPF_SINGLE_COPY std::uint32_t execute(const Op* ops, const std::uint8_t* p
       A = loader(at_);                                                      \
     }                                                                       \
   } while (0)
-#define FUSED(name, bytes, loader, offset, cond) \
-  L_##name : LOAD(bytes, loader, offset);        \
-  JUMP(cond);
-#define FUSED_ALL(size, bytes, loader, offset)                \
-  FUSED(LD_##size##_JEQ, bytes, loader, offset, A == pc->val) \
-  FUSED(LD_##size##_JGT, bytes, loader, offset, A > pc->val)  \
-  FUSED(LD_##size##_JGE, bytes, loader, offset, A >= pc->val) \
-  FUSED(LD_##size##_JSET, bytes, loader, offset, (A & pc->val) != 0)
+// A conditional op with its _RT/_RF/_RTF variants (see interpreter_ops.h); `prelude` runs
+// first (the load of a fused op).
+#define CONDITIONAL(name, prelude, cond) \
+  L_##name : prelude;                    \
+  JUMP(cond);                            \
+  L_##name##_RT : prelude;               \
+  if (cond) return pc->jt;               \
+  pc = ops + pc->jf;                     \
+  NEXT;                                  \
+  L_##name##_RF : prelude;               \
+  if (!(cond)) return pc->jf;            \
+  pc = ops + pc->jt;                     \
+  NEXT;                                  \
+  L_##name##_RTF : prelude;              \
+  return (cond) ? pc->jt : pc->jf;
+#define NOTHING (void)0
+#define FUSED_ALL(size, bytes, loader, offset)                            \
+  CONDITIONAL(LD_##size##_JEQ, LOAD(bytes, loader, offset), A == pc->val) \
+  CONDITIONAL(LD_##size##_JGT, LOAD(bytes, loader, offset), A > pc->val)  \
+  CONDITIONAL(LD_##size##_JGE, LOAD(bytes, loader, offset), A >= pc->val) \
+  CONDITIONAL(LD_##size##_JSET, LOAD(bytes, loader, offset), (A & pc->val) != 0)
 
   NEXT;
 
@@ -261,22 +277,14 @@ L_NEG:
 L_JA:
   pc = ops + pc->jt;
   NEXT;
-L_JEQ_K:
-  JUMP(A == pc->k);
-L_JGT_K:
-  JUMP(A > pc->k);
-L_JGE_K:
-  JUMP(A >= pc->k);
-L_JSET_K:
-  JUMP((A & pc->k) != 0);
-L_JEQ_X:
-  JUMP(A == X);
-L_JGT_X:
-  JUMP(A > X);
-L_JGE_X:
-  JUMP(A >= X);
-L_JSET_X:
-  JUMP((A & X) != 0);
+  CONDITIONAL(JEQ_K, NOTHING, A == pc->k)
+  CONDITIONAL(JGT_K, NOTHING, A > pc->k)
+  CONDITIONAL(JGE_K, NOTHING, A >= pc->k)
+  CONDITIONAL(JSET_K, NOTHING, (A & pc->k) != 0)
+  CONDITIONAL(JEQ_X, NOTHING, A == X)
+  CONDITIONAL(JGT_X, NOTHING, A > X)
+  CONDITIONAL(JGE_X, NOTHING, A >= X)
+  CONDITIONAL(JSET_X, NOTHING, (A & X) != 0)
 
   FUSED_ALL(W_ABS, 4, load32, pc->k)
   FUSED_ALL(H_ABS, 2, load16, pc->k)
@@ -286,24 +294,18 @@ L_JSET_X:
   FUSED_ALL(B_IND, 1, load8, X + pc->k)
 
 #undef FUSED_ALL
-#undef FUSED
+#undef NOTHING
+#undef CONDITIONAL
 #undef LOAD
 #undef JUMP
 #undef STEP
 #undef NEXT
 }
 
-}  // namespace
-
 const void* const* handlers() {
   const void* const* table = nullptr;
-  execute(nullptr, nullptr, 0, nullptr, &table);
+  run(reinterpret_cast<const std::uint8_t*>(&table), 0, nullptr, nullptr);
   return table;
-}
-
-std::uint32_t run(const std::uint8_t* packet, std::uint32_t length, const Context* context,
-                  const void* state) {
-  return execute(static_cast<const Op*>(state), packet, length, context, nullptr);
 }
 
 }  // namespace ninep::bpf::interpreter

@@ -1,0 +1,224 @@
+// Our cBPF engines against libpcap's bpf_filter() and hand-written C, over the anchor capture
+// (../shared/anchors/bpf/mix.pcap) and every anchor filter: ns/packet (median of several timed
+// runs), ratios to libpcap, geometric means. Not a test: it prints figures.
+//
+//   bench_bpf_vm [mix.pcap] [filters-dir] [runs] [ms-per-run] [cpu]
+//
+// Pin to one CPU (the cpu argument, or taskset); bench/bpf/run.sh runs it right after the
+// anchors' own harnesses (Go's x/net/bpf, libpcap) on the same CPU.
+#include <fmt/format.h>
+#include <pcap/pcap.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bpf/pcap.h"
+#include "bpf/text.h"
+#include "bpf/vm.h"
+#include "native_filters.h"
+
+namespace {
+
+using namespace ninep;
+using Clock = std::chrono::steady_clock;
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Packet {
+  const std::uint8_t* data;
+  std::uint32_t caplen;
+  std::uint32_t len;
+};
+
+struct Measurement {
+  double median = 0, min = 0, max = 0;
+  std::uint64_t accepted = 0, verdict_sum = 0;
+};
+
+// Times `verdict` over all packets as the anchors' harnesses do: calibrate to a quarter of a
+// run, then `runs` runs of four times that; ns per packet.
+template <typename F>
+Measurement measure(const std::vector<Packet>& packets, int runs, int ms, F&& verdict) {
+  Measurement m;
+  for (const Packet& p : packets) {
+    const std::uint32_t v = verdict(p);
+    m.accepted += v != 0;
+    m.verdict_sum += v;
+  }
+  std::uint64_t sink = 0;
+  auto pass = [&] {
+    for (const Packet& p : packets) sink += verdict(p);
+  };
+  long iterations = 1;
+  for (;;) {
+    const auto t0 = Clock::now();
+    for (long i = 0; i < iterations; ++i) pass();
+    if (Clock::now() - t0 > std::chrono::milliseconds(ms) / 4) break;
+    iterations *= 2;
+  }
+  iterations *= 4;
+  std::vector<double> ns;
+  for (int r = 0; r < runs; ++r) {
+    const auto t0 = Clock::now();
+    for (long i = 0; i < iterations; ++i) pass();
+    ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count() /
+                 (static_cast<double>(iterations) * packets.size()));
+  }
+  std::sort(ns.begin(), ns.end());
+  m.median = ns[ns.size() / 2], m.min = ns.front(), m.max = ns.back();
+  if (sink == 1) std::printf(" ");
+  return m;
+}
+
+struct Filter {
+  std::string name;
+  std::string expression;
+  bpf::Program program;
+};
+
+std::vector<Filter> load_filters(const std::filesystem::path& dir) {
+  std::vector<Filter> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".ddd") continue;
+    auto program = bpf::parse_bytecode(read_file(e.path()));
+    if (!program) {
+      std::fprintf(stderr, "%s: %s\n", e.path().c_str(), program.error().message.c_str());
+      std::exit(1);
+    }
+    std::string expr = read_file(std::filesystem::path(e.path()).replace_extension(".expr"));
+    out.push_back({e.path().stem().string(), expr.substr(0, expr.find('\n')), std::move(*program)});
+  }
+  // The ARP example first, then NN in order (the order of the anchors' harnesses).
+  std::sort(out.begin(), out.end(), [](const Filter& a, const Filter& b) {
+    if ((a.name == "arp") != (b.name == "arp")) return a.name == "arp";
+    return a.name < b.name;
+  });
+  return out;
+}
+
+void row(const std::string& filter, const char* impl, std::size_t insns, const Measurement& m) {
+  std::printf("%-40s %-20s %5zu %7llu %12llu %9.2f %9.2f %9.2f\n", filter.c_str(), impl, insns,
+              static_cast<unsigned long long>(m.accepted),
+              static_cast<unsigned long long>(m.verdict_sum), m.median, m.min, m.max);
+  std::fflush(stdout);
+}
+
+double geomean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += std::log(x);
+  return std::exp(s / v.size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::filesystem::path anchors = NINEP_BPF_ANCHORS;
+  const std::filesystem::path pcap_path = argc > 1 ? argv[1] : anchors / "mix.pcap";
+  const std::filesystem::path filters_dir = argc > 2 ? argv[2] : anchors / "filters";
+  const int runs = argc > 3 ? std::atoi(argv[3]) : 7;
+  const int ms = argc > 4 ? std::atoi(argv[4]) : 300;
+  if (argc > 5) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(std::atoi(argv[5]), &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) std::perror("sched_setaffinity");
+  }
+
+  const std::string bytes = read_file(pcap_path);
+  auto capture =
+      bpf::parse_pcap({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  if (!capture || capture->packets.empty()) {
+    std::fprintf(stderr, "%s: %s\n", pcap_path.c_str(),
+                 capture ? "no packets" : capture.error().message.c_str());
+    return 1;
+  }
+  std::vector<Packet> packets;
+  for (const auto& p : capture->packets)
+    packets.push_back(
+        {p.data.data(), static_cast<std::uint32_t>(p.data.size()), p.original_length});
+  const auto filters = load_filters(filters_dir);
+
+  std::printf("# %s, %zu packets, runs=%d, libpcap: %s, cpu %d\n", pcap_path.c_str(),
+              packets.size(), runs, pcap_lib_version(), sched_getcpu());
+  std::printf("%-40s %-20s %5s %7s %12s %9s %9s %9s\n", "filter", "impl", "insns", "accept",
+              "verdictsum", "median", "min", "max");
+
+  struct Result {
+    std::string name;
+    double ours, pcap;
+  };
+  std::vector<Result> results;
+  std::map<std::string, double> natives;
+  for (const Filter& f : filters) {
+    std::vector<bpf_insn> insns;
+    for (const auto& r : f.program) insns.push_back(bpf_insn{r.op, r.jt, r.jf, r.k});
+    auto vm = bpf::Vm::create(f.program, bpf::Engine::Interpreter);
+    if (!vm) {
+      std::fprintf(stderr, "%s: %s\n", f.name.c_str(), vm.error().message.c_str());
+      return 1;
+    }
+    const Measurement pcap = measure(packets, runs, ms, [&](const Packet& p) {
+      return bpf_filter(insns.data(), p.data, p.len, p.caplen);
+    });
+    row(f.expression, "pcap bpf_filter", insns.size(), pcap);
+    const Measurement ours = measure(packets, runs, ms, [&](const Packet& p) {
+      return vm->run({p.data, p.caplen});
+    });
+    row(f.expression, "ninep interpreter", insns.size(), ours);
+    if (ours.verdict_sum != pcap.verdict_sum || ours.accepted != pcap.accepted)
+      std::printf("  !! verdicts differ from libpcap's\n");
+    results.push_back({f.name == "arp" ? "arp" : f.expression, ours.median, pcap.median});
+    if (f.name == "arp" || f.expression == "tcp port 80") {
+      const auto native = f.name == "arp" ? bench::native_arp : bench::native_tcp_port_80;
+      const Measurement c =
+          measure(packets, runs, ms, [&](const Packet& p) { return native(p.data, p.caplen); });
+      row(f.expression, "native C++", insns.size(), c);
+      natives[f.name == "arp" ? "arp" : "tcp port 80"] = c.median;
+      if (c.verdict_sum != pcap.verdict_sum)
+        std::printf("  !! native verdicts differ from libpcap's\n");
+    }
+    if (f.name == "arp") {
+      const Measurement c = measure(packets, runs, ms, [&](const Packet& p) {
+        return bench::native_nothing(p.data, p.caplen);
+      });
+      row("(loop + call overhead: return 0)", "native C++", 0, c);
+    }
+  }
+
+  std::printf("\n%-40s %10s %10s %8s\n", "filter", "ours ns", "pcap ns", "ours/pcap");
+  std::vector<double> ours_all, pcap_all, ours8, pcap8;
+  for (const Result& r : results) {
+    std::printf("%-40s %10.2f %10.2f %8.2f\n", r.name.c_str(), r.ours, r.pcap, r.ours / r.pcap);
+    ours_all.push_back(r.ours), pcap_all.push_back(r.pcap);
+    if (r.name.find("tcpflags") == std::string::npos)
+      ours8.push_back(r.ours), pcap8.push_back(r.pcap);
+  }
+  std::printf("%-40s %10.2f %10.2f %8.2f\n", fmt::format("geomean, all {}", results.size()).c_str(),
+              geomean(ours_all), geomean(pcap_all), geomean(ours_all) / geomean(pcap_all));
+  std::printf("%-40s %10.2f %10.2f %8.2f\n",
+              fmt::format("geomean, {} (excl. tcpflags)", ours8.size()).c_str(), geomean(ours8),
+              geomean(pcap8), geomean(ours8) / geomean(pcap8));
+  for (const auto& [name, ns] : natives) {
+    auto it = std::find_if(results.begin(), results.end(),
+                           [&](const Result& r) { return r.name == name; });
+    if (it != results.end())
+      std::printf("%-40s native %.2f ns: interpreter %.2fx native\n", name.c_str(), ns,
+                  it->ours / ns);
+  }
+  return 0;
+}

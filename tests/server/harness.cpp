@@ -22,6 +22,7 @@ std::unique_ptr<InProcessServer> InProcessServer::start(Options opts) {
   EXPECT_EQ(::mkdir(s->export_.c_str(), 0755), 0);
   server::localfs::Options lo;
   lo.read_only = opts.read_only;
+  lo.max_depth = opts.max_depth;
   auto fs = server::localfs::LocalFs::open(s->export_, lo);
   EXPECT_TRUE(fs) << fs.error().to_string();
   if (!fs) return nullptr;

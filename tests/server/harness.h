@@ -29,6 +29,7 @@ class InProcessServer {
   struct Options {
     server::ServerConfig config;
     bool read_only = false;
+    std::uint32_t max_depth = 1024;
     std::string export_name = "export";
     // Wraps the export's backend (e.g. to slow some operations down).
     std::function<std::unique_ptr<server::Backend>(std::unique_ptr<server::Backend>)> wrap;

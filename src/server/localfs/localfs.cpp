@@ -166,7 +166,7 @@ Result<NodePtr> LocalFs::walk(Node& from, std::string_view name) {
     if (is_root(f)) return clone(from);  // ".." at the root stays at the root
     // The parent as the kernel sees it now, opened beneath the root: even a directory moved
     // out of the export cannot lead outside.
-    auto rel = relative_path(f);
+    auto rel = relative_path(f.path.get());
     if (!rel) return std::unexpected(rel.error());
     std::size_t slash = rel->rfind('/');
     std::string_view parent =
@@ -184,8 +184,8 @@ Result<NodePtr> LocalFs::walk(Node& from, std::string_view name) {
   return node_from(std::move(fd));
 }
 
-Result<std::string_view> LocalFs::relative_path(const LocalNode& n) {
-  auto path = current_path(n.path.get());
+Result<std::string_view> LocalFs::relative_path(int fd) {
+  auto path = current_path(fd);
   if (!path) return std::unexpected(path.error());
   for (int attempt = 0; attempt < 2; ++attempt) {
     {
@@ -214,7 +214,7 @@ Result<std::string_view> LocalFs::relative_path(const LocalNode& n) {
 Result<void> LocalFs::check_inside(Node& node) {
   LocalNode& n = as_local(node);
   if (is_root(n)) return {};
-  auto rel = relative_path(n);
+  auto rel = relative_path(n.path.get());
   if (!rel) return std::unexpected(rel.error());
   const auto depth = static_cast<std::uint32_t>(std::count(rel->begin(), rel->end(), '/')) + 1;
   if (depth > opts_.max_depth) return fail(ENAMETOOLONG, "deeper than the walk depth limit");
@@ -224,14 +224,14 @@ Result<void> LocalFs::check_inside(Node& node) {
 Result<void> LocalFs::usable_dir(LocalNode& d) {
   if (!d.is_dir()) return fail(ENOTDIR);
   if (is_root(d)) return {};
-  auto rel = relative_path(d);
+  auto rel = relative_path(d.path.get());
   if (!rel) return std::unexpected(rel.error());
   return {};
 }
 
 Result<UniqueFd> LocalFs::locate(const LocalNode& n, std::string& name) {
   if (is_root(n)) return fail(EBUSY, "the export root");
-  auto rel = relative_path(n);
+  auto rel = relative_path(n.path.get());
   if (!rel) return std::unexpected(rel.error());
   if (rel->empty()) return fail(EBUSY, "the export root");
   std::size_t slash = rel->rfind('/');
@@ -247,9 +247,15 @@ Result<UniqueFd> LocalFs::locate(const LocalNode& n, std::string& name) {
   return dir;
 }
 
-Result<p9::Qid> LocalFs::finish_create(int fd, std::uint32_t gid) {
+Result<p9::Qid> LocalFs::finish_create(int dirfd, const char* name, int fd, std::uint32_t gid) {
   struct stat st {};
   if (::fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return fail_errno("stat");
+  // The directory was checked before; if it was moved out of the export meanwhile (on the host),
+  // take the new name back rather than leave something created outside.
+  if (!relative_path(fd)) {
+    ::unlinkat(dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
+    return fail(ENOENT, "the directory left the export");
+  }
   if (gid != p9::kNoUid && st.st_gid != gid) {
     // The client computed the group (e.g. from a set-group-ID directory); the host allows it
     // only to members of that group, which is the right policy, so a refusal is not an error.

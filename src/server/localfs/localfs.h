@@ -90,14 +90,16 @@ class LocalFs final : public Backend {
   std::uint64_t qid_path(dev_t dev, ino_t ino);
   bool is_root(const LocalNode& n) const { return n.dev == root_dev_ && n.ino == root_ino_; }
 
-  // The node's path relative to the root ("" for the root); ENOENT when it is not inside.
-  Result<std::string_view> relative_path(const LocalNode& n);
+  // The path of what `fd` names, relative to the root ("" for the root); ENOENT when it is not
+  // inside. Valid until the next call on this thread.
+  Result<std::string_view> relative_path(int fd);
   // The directory holding `n` and its name there, checked to still be `n`.
   Result<UniqueFd> locate(const LocalNode& n, std::string& name);
   // A directory node checked to be inside the export, for operations on names in it.
   Result<void> usable_dir(LocalNode& d);
-  // After creating `name` in `dir`: give it the requested group, return its qid.
-  Result<p9::Qid> finish_create(int fd, std::uint32_t gid);
+  // After creating `name` (now open as `fd`) in `dirfd`: check it is inside the export, give it
+  // the requested group, return its qid.
+  Result<p9::Qid> finish_create(int dirfd, const char* name, int fd, std::uint32_t gid);
 
   UniqueFd root_;
   dev_t root_dev_;

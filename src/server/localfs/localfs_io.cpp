@@ -101,6 +101,10 @@ Result<p9::Qid> LocalFs::open(Node& node, std::uint32_t flags) {
   if (!host) return std::unexpected(host.error());
   if (opts_.read_only && host->wants_write) return fail(EROFS);
   if (n.type == S_IFLNK) return fail(ELOOP, "a symlink cannot be opened");
+  // A file moved out of the export on the host since it was walked is not opened.
+  if (!is_root(n)) {
+    if (auto r = relative_path(n.path.get()); !r) return std::unexpected(r.error());
+  }
   int f = host->flags;
   // Opening a FIFO or device must never wait for a peer inside a worker thread.
   if (n.type != S_IFREG && n.type != S_IFDIR) f |= O_NONBLOCK;
@@ -133,7 +137,7 @@ Result<p9::Qid> LocalFs::create(Node& dirnode, std::string_view name, std::uint3
   if (!fd) return fail_errno("create");
   UniqueFd path(::open(ProcFdPath(fd.get()).c_str(), O_PATH | O_CLOEXEC));
   if (!path) return fail_errno("create");
-  auto qid = finish_create(path.get(), gid);
+  auto qid = finish_create(d.path.get(), cname.buf, path.get(), gid);
   if (!qid) return std::unexpected(qid.error());
   struct stat st {};
   if (::fstat(path.get(), &st) != 0) return fail_errno("stat");
@@ -191,6 +195,10 @@ Result<std::size_t> LocalFs::write(Node& node, std::uint64_t offset, p9::Bytes d
 Result<void> LocalFs::readdir(Node& node, std::uint64_t offset, p9::ReaddirBuilder& out) {
   LocalNode& n = as_local(node);
   if (!n.is_dir()) return fail(ENOTDIR);
+  // Listing a directory moved out of the export (on the host) would show what is outside.
+  if (!is_root(n)) {
+    if (auto r = relative_path(n.path.get()); !r) return std::unexpected(r.error());
+  }
   std::lock_guard lk(n.dir_mu);
   DirStream& ds = n.dir;
   int fd = n.io.load(std::memory_order_acquire);

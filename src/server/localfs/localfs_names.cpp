@@ -44,7 +44,7 @@ Result<p9::Qid> LocalFs::mkdir(Node& dirnode, std::string_view name, std::uint32
     return fail_errno("mkdir");
   UniqueFd fd(::openat(d.path.get(), cname.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return fail_errno("mkdir");
-  return finish_create(fd.get(), gid);
+  return finish_create(d.path.get(), cname.c_str(), fd.get(), gid);
 }
 
 Result<p9::Qid> LocalFs::symlink(Node& dirnode, std::string_view name, std::string_view target,
@@ -57,7 +57,7 @@ Result<p9::Qid> LocalFs::symlink(Node& dirnode, std::string_view name, std::stri
   if (::symlinkat(ctarget.c_str(), d.path.get(), cname.c_str()) != 0) return fail_errno("symlink");
   UniqueFd fd(::openat(d.path.get(), cname.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return fail_errno("symlink");
-  return finish_create(fd.get(), gid);
+  return finish_create(d.path.get(), cname.c_str(), fd.get(), gid);
 }
 
 Result<p9::Qid> LocalFs::mknod(Node& dirnode, std::string_view name, std::uint32_t mode,
@@ -73,7 +73,7 @@ Result<p9::Qid> LocalFs::mknod(Node& dirnode, std::string_view name, std::uint32
     return fail_errno("mknod");
   UniqueFd fd(::openat(d.path.get(), cname.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return fail_errno("mknod");
-  return finish_create(fd.get(), gid);
+  return finish_create(d.path.get(), cname.c_str(), fd.get(), gid);
 }
 
 Result<void> LocalFs::link(Node& dirnode, Node& targetnode, std::string_view name) {

@@ -1,4 +1,5 @@
 // Pre-decoding a validated program into the interpreter's ops (see interpreter_ops.h).
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <limits>
@@ -242,7 +243,11 @@ engine::Program compile(std::span<const RawInstruction> program) {
 
   auto out = std::make_unique<DecodedProgram>();
   out->ops.resize(n);
-  const void* const* handler = handlers();
+  const bool calls = std::any_of(decoded.begin(), decoded.end(), [](const Decoded& d) {
+    return d.kind == Kind::LD_RAND || d.kind == Kind::LD_NLA || d.kind == Kind::LD_NLAN;
+  });
+  const Runner executor = runner(calls);
+  const void* const* handler = executor.handlers;
   for (std::size_t i = 0; i < n; ++i) {
     Decoded d = decoded[i];
     if (packet_load(d.kind) && i + 1 < n && constant_jump(decoded[i + 1].kind)) {
@@ -268,7 +273,7 @@ engine::Program compile(std::span<const RawInstruction> program) {
 
   engine::Program result;
   result.engine = Engine::Interpreter;
-  result.run = &run;
+  result.run = executor.run;
   result.state = out->ops.data();
   result.owner = std::move(out);
   return result;

@@ -22,12 +22,13 @@ namespace ninep::bpf::interpreter {
 // conditional ops matters (see interpreter_decode.cpp).
 #define NINEP_BPF_INTERPRETER_OPS(X)                                                               \
   X(RET_K)                                                                                         \
-  X(RET_A) X(LD_W_ABS) X(LD_H_ABS) X(LD_B_ABS) X(LD_W_IND) X(LD_H_IND) X(LD_B_IND) X(LD_IMM)       \
-      X(LDX_IMM) X(LD_MEM) X(LDX_MEM) X(LD_LEN) X(LDX_LEN) X(LDX_MSH) X(LD_PROTO) X(LD_CTX32)      \
-          X(LD_DEVICE32) X(LD_RAND) X(LD_NLA) X(LD_NLAN) X(ST) X(STX) X(TAX) X(TXA) X(ADD_K)       \
-              X(MUL_K) X(DIV_K) X(MOD_K) X(AND_K) X(OR_K) X(XOR_K) X(LSH_K) X(RSH_K) X(ADD_X)      \
-                  X(SUB_X) X(MUL_X) X(DIV_X) X(MOD_X) X(AND_X) X(OR_X) X(XOR_X) X(LSH_X) X(RSH_X)  \
-                      X(NEG) X(JA) NINEP_BPF_CONDITIONAL(X, JEQ_K) NINEP_BPF_CONDITIONAL(X, JGT_K) \
+  X(RET_A)                                                                                         \
+  X(LD_W_ABS) X(LD_H_ABS) X(LD_B_ABS) X(LD_W_IND) X(LD_H_IND) X(LD_B_IND) X(LD_IMM) X(LDX_IMM)     \
+      X(LD_MEM) X(LDX_MEM) X(LD_LEN) X(LDX_LEN) X(LDX_MSH) X(LD_PROTO) X(LD_CTX32) X(LD_DEVICE32)  \
+          X(LD_RAND) X(LD_NLA) X(LD_NLAN) X(ST) X(STX) X(TAX) X(TXA) X(ADD_K) X(MUL_K) X(DIV_K)    \
+              X(MOD_K) X(AND_K) X(OR_K) X(XOR_K) X(LSH_K) X(RSH_K) X(ADD_X) X(SUB_X) X(MUL_X)      \
+                  X(DIV_X) X(MOD_X) X(AND_X) X(OR_X) X(XOR_X) X(LSH_X) X(RSH_X) X(NEG) X(JA)       \
+                      NINEP_BPF_CONDITIONAL(X, JEQ_K) NINEP_BPF_CONDITIONAL(X, JGT_K)              \
                           NINEP_BPF_CONDITIONAL(X, JGE_K) NINEP_BPF_CONDITIONAL(X, JSET_K)         \
                               NINEP_BPF_CONDITIONAL(X, JEQ_X) NINEP_BPF_CONDITIONAL(X, JGT_X)      \
                                   NINEP_BPF_CONDITIONAL(X, JGE_X) NINEP_BPF_CONDITIONAL(X, JSET_X) \
@@ -36,10 +37,10 @@ namespace ninep::bpf::interpreter {
                                               NINEP_BPF_FUSED(X, H_IND) NINEP_BPF_FUSED(X, B_IND)
 
 // A packet load of one size and mode fused with each conditional jump on a constant.
-#define NINEP_BPF_FUSED(X, load)                                                      \
-  NINEP_BPF_CONDITIONAL(X, LD_##load##_JEQ)                                           \
-  NINEP_BPF_CONDITIONAL(X, LD_##load##_JGT) NINEP_BPF_CONDITIONAL(X, LD_##load##_JGE) \
-      NINEP_BPF_CONDITIONAL(X, LD_##load##_JSET)
+#define NINEP_BPF_FUSED(X, load)            \
+  NINEP_BPF_CONDITIONAL(X, LD_##load##_JEQ) \
+  NINEP_BPF_CONDITIONAL(X, LD_##load##_JGT) \
+  NINEP_BPF_CONDITIONAL(X, LD_##load##_JGE) NINEP_BPF_CONDITIONAL(X, LD_##load##_JSET)
 
 enum class Kind : std::uint16_t {
 #define NINEP_BPF_ENUM_ENTRY(name) name,
@@ -57,13 +58,15 @@ struct Op {
   std::uint32_t jf = 0;   // ... if it does not (_RF/_RTF: the verdict)
 };
 
-// Runs the ops at `state` (an Op array ending in a return): the engine::RunFunction. Called
-// with a null `state`, it runs nothing and stores the address of its handler table (indexed by
-// Kind) at `packet`, which must then point to a `const void* const*`.
-std::uint32_t run(const std::uint8_t* packet, std::uint32_t length, const Context* context,
-                  const void* state);
-
-// The handler table, from run().
-const void* const* handlers();
+// An executor of ops (the engine::RunFunction, run(packet, length, context, ops)) and its handler
+// table, indexed by Kind. `calls`: whether the ops may include rand, nla or nlan; the executor
+// without them is cheaper to enter. Called with null ops, an executor runs nothing and stores
+// its table at `packet`, which must then point to a `const void* const*`.
+struct Runner {
+  std::uint32_t (*run)(const std::uint8_t* packet, std::uint32_t length, const Context* context,
+                       const void* ops);
+  const void* const* handlers;
+};
+Runner runner(bool calls);
 
 }  // namespace ninep::bpf::interpreter

@@ -40,11 +40,11 @@ inline std::uint32_t context_word(const Context* ctx, std::uint32_t offset) {
 
 // A load that missed the packet: offsets the kernel treats as negative may address the
 // network or link-layer header area (see Context); anything else fails.
-[[gnu::cold, gnu::noinline]] const std::uint8_t* header_pointer(const std::uint8_t* p,
-                                                                std::uint32_t len,
-                                                                const Context* ctx,
-                                                                std::uint32_t off,
-                                                                std::uint32_t bytes) {
+[[gnu::always_inline]] inline const std::uint8_t* header_pointer(const std::uint8_t* p,
+                                                                 std::uint32_t len,
+                                                                 const Context* ctx,
+                                                                 std::uint32_t off,
+                                                                 std::uint32_t bytes) {
   std::int64_t start;
   if (off >= 0xfff00000u) {  // SKF_NET_OFF
     if (ctx->network_header < 0) return nullptr;
@@ -59,17 +59,19 @@ inline std::uint32_t context_word(const Context* ctx, std::uint32_t offset) {
   return p + start;
 }
 
-}  // namespace
-
 // All handlers in one function (see the top of this file); never inlined nor cloned, as the
-// labels must exist exactly once.
+// labels must exist exactly once per instantiation. Without `Calls`, the handlers that call out
+// (rand, nla, nlan) are left out: a function that calls nothing needs no callee-saved registers,
+// so entering and leaving it costs next to nothing, and the decoder uses it for every program
+// that has none of those.
+template <bool Calls>
 #if defined(__clang__)
 [[gnu::noinline]]
 #else
 [[gnu::noinline, gnu::noclone]]
 #endif
 std::uint32_t
-run(const std::uint8_t* p, std::uint32_t len, const Context* ctx, const void* state) {
+execute(const std::uint8_t* p, std::uint32_t len, const Context* ctx, const void* state) {
 #define NINEP_BPF_LABEL_ADDRESS(name) &&L_##name,
   static const void* const kHandlers[] = {NINEP_BPF_INTERPRETER_OPS(NINEP_BPF_LABEL_ADDRESS)};
 #undef NINEP_BPF_LABEL_ADDRESS
@@ -189,12 +191,15 @@ L_LD_DEVICE32:
   A = context_word(ctx, pc->k);
   STEP;
 L_LD_RAND:
+  if constexpr (!Calls) __builtin_unreachable();
   A = ctx->random(ctx->random_state);
   STEP;
 L_LD_NLA:
+  if constexpr (!Calls) __builtin_unreachable();
   A = find_netlink_attribute(p, len, A, X);
   STEP;
 L_LD_NLAN:
+  if constexpr (!Calls) __builtin_unreachable();
   A = find_nested_netlink_attribute(p, len, A, X);
   STEP;
 
@@ -302,10 +307,18 @@ L_JA:
 #undef NEXT
 }
 
-const void* const* handlers() {
+template <bool Calls>
+const void* const* table_of() {
   const void* const* table = nullptr;
-  run(reinterpret_cast<const std::uint8_t*>(&table), 0, nullptr, nullptr);
+  execute<Calls>(reinterpret_cast<const std::uint8_t*>(&table), 0, nullptr, nullptr);
   return table;
+}
+
+}  // namespace
+
+Runner runner(bool calls) {
+  if (calls) return {&execute<true>, table_of<true>()};
+  return {&execute<false>, table_of<false>()};
 }
 
 }  // namespace ninep::bpf::interpreter

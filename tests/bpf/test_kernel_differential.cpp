@@ -15,6 +15,7 @@
 #include "bpf/text.h"
 #include "bpf/validate.h"
 #include "bpf/vm.h"
+#include "engines.h"
 #include "random_program.h"
 
 namespace ninep::bpf {
@@ -71,6 +72,17 @@ class KernelFilter : public ::testing::Test {
     return n;
   }
 
+  // A Vm of `p` on every available engine (the interpreter first).
+  static std::vector<Vm> vms_of(const Program& p) {
+    std::vector<Vm> out;
+    for (Engine engine : testing::available_engines()) {
+      auto vm = Vm::create(p, engine);
+      EXPECT_TRUE(vm) << vm.error().message;
+      if (vm) out.push_back(std::move(*vm));
+    }
+    return out;
+  }
+
   long expected_kept(const Vm& vm, const std::vector<std::uint8_t>& packet) {
     const std::uint32_t verdict = vm.run(packet, context_);
     return verdict == 0 ? -1 : static_cast<long>(Vm::kept_length(verdict, packet.size()));
@@ -112,17 +124,17 @@ TEST_F(KernelFilter, ExtensionsOfAnAfUnixDatagramMatchTheContext) {
       "ldx M[6]\nor x\nldx M[7]\nor x\nldx M[8]\nor x\nldx M[9]\nxor x\nadd #1\nret a\n");
   ASSERT_TRUE(p) << p.error().message;
   ASSERT_EQ(kernel_attach(*p), 0);
-  auto vm = Vm::create(*p);
-  ASSERT_TRUE(vm);
   const std::vector<std::uint8_t> packet(200, 9);
-  EXPECT_EQ(kernel_kept(packet), expected_kept(*vm, packet));
+  for (const Vm& vm : vms_of(*p))
+    EXPECT_EQ(kernel_kept(packet), expected_kept(vm, packet)) << testing::engine_name(vm.engine());
   EXPECT_EQ(kernel_kept(packet), 1 + context_.cpu);  // every other value is 0
   // No device: ifidx and hatype end the run with A.
   for (const char* text : {"ld #77\nld ifidx\nret #1", "ld #78\nld hatype\nret #1"}) {
     auto q = parse_assembler(text);
     ASSERT_EQ(kernel_attach(*q), 0);
-    auto qvm = Vm::create(*q);
-    EXPECT_EQ(kernel_kept(packet), expected_kept(*qvm, packet)) << text;
+    for (const Vm& vm : vms_of(*q))
+      EXPECT_EQ(kernel_kept(packet), expected_kept(vm, packet))
+          << text << " on " << testing::engine_name(vm.engine());
   }
 }
 
@@ -167,8 +179,7 @@ TEST_F(KernelFilter, NetlinkAttributeLookupsFindWhatTheKernelFinds) {
     auto p = parse_assembler(std::string("ldb [1]\ntax\nldb [0]\nld ") + ext + "\nadd #1\nret a");
     ASSERT_TRUE(p);
     ASSERT_EQ(kernel_attach(*p), 0);
-    auto vm = Vm::create(*p);
-    ASSERT_TRUE(vm);
+    const std::vector<Vm> vms = vms_of(*p);
     for (int n = 0; n < 4000; ++n) {
       std::vector<std::size_t> starts;
       auto packet = attribute_stream(rng, starts);
@@ -176,7 +187,9 @@ TEST_F(KernelFilter, NetlinkAttributeLookupsFindWhatTheKernelFinds) {
                                                       : rng() % (packet.size() + 3));
       packet[1] = static_cast<std::uint8_t>(rng() % 6);
       const long theirs = kernel_kept(packet);
-      ASSERT_EQ(expected_kept(*vm, packet), theirs) << ext << " packet " << hex(packet);
+      for (const Vm& vm : vms)
+        ASSERT_EQ(expected_kept(vm, packet), theirs)
+            << ext << " on " << testing::engine_name(vm.engine()) << ", packet " << hex(packet);
       found += theirs > 1;
     }
   }
@@ -190,18 +203,17 @@ TEST_F(KernelFilter, RandomValidProgramsKeepWhatTheKernelKeeps) {
     testing::RandomProgramOptions options;
     options.fold_result = n % 3 != 0;
     const Program p = random_valid_program(rng, options);
-    auto vm = Vm::create(p);
-    ASSERT_TRUE(vm) << vm.error().message;
+    const std::vector<Vm> vms = vms_of(p);
     const int attached = kernel_attach(p);
     ASSERT_EQ(attached, 0) << std::strerror(attached) << "\n" << print_assembler(p);
     ++programs;
     for (int k = 0; k < 8; ++k) {
       const auto packet = random_packet(rng, options.max_packet);
       const long theirs = kernel_kept(packet);
-      const long ours = expected_kept(*vm, packet);
-      ASSERT_EQ(ours, theirs) << "program:\n"
-                              << print_assembler(p) << "packet (" << packet.size()
-                              << " bytes): " << hex(packet);
+      for (const Vm& vm : vms)
+        ASSERT_EQ(expected_kept(vm, packet), theirs)
+            << testing::engine_name(vm.engine()) << " on program:\n"
+            << print_assembler(p) << "packet (" << packet.size() << " bytes): " << hex(packet);
       ++packets;
       kept_nonzero += theirs > 0;
       dropped += theirs < 0;

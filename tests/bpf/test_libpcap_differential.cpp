@@ -10,6 +10,7 @@
 #include "bpf/text.h"
 #include "bpf/validate.h"
 #include "bpf/vm.h"
+#include "engines.h"
 
 namespace ninep::bpf {
 namespace {
@@ -34,17 +35,21 @@ TEST(LibpcapDifferential, EveryAnchorFilterGivesLibpcapsVerdictOnEveryPacket) {
     ASSERT_TRUE(program) << program.error().message;
     auto pcap_program = to_pcap(*program);
     ASSERT_TRUE(bpf_validate(pcap_program.data(), static_cast<int>(pcap_program.size())));
-    auto vm = Vm::create(*program);
-    ASSERT_TRUE(vm) << vm.error().message;
+    std::vector<Vm> vms;
+    for (Engine engine : testing::available_engines()) {
+      auto vm = Vm::create(*program, engine);
+      ASSERT_TRUE(vm) << vm.error().message;
+      vms.push_back(std::move(*vm));
+    }
     std::size_t accepted = 0;
     for (std::size_t i = 0; i < capture.file.packets.size(); ++i) {
       const auto& p = capture.file.packets[i];
-      const std::uint32_t theirs =
-          bpf_filter(pcap_program.data(), p.data.data(), static_cast<u_int>(p.data.size()),
-                     static_cast<u_int>(p.data.size()));
-      const std::uint32_t ours = vm->run(p.data);
-      ASSERT_EQ(ours, theirs) << "packet " << i << " (" << p.data.size() << " bytes)";
-      accepted += ours != 0;
+      const std::uint32_t theirs = bpf_filter(pcap_program.data(), p.data.data(), p.original_length,
+                                              static_cast<u_int>(p.data.size()));
+      for (const Vm& vm : vms)
+        ASSERT_EQ(vm.run(p.data), theirs) << testing::engine_name(vm.engine()) << ", packet " << i
+                                          << " (" << p.data.size() << " bytes)";
+      accepted += theirs != 0;
     }
     // A filter that accepts nothing or everything would make the comparison weak.
     EXPECT_LT(accepted, capture.file.packets.size());

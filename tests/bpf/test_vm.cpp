@@ -7,26 +7,38 @@
 #include "bpf/random.h"
 #include "bpf/text.h"
 #include "bpf/vm.h"
+#include "engines.h"
 
 namespace ninep::bpf {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-Vm vm_of(std::string_view text) {
+Vm vm_of(std::string_view text, Engine engine = Engine::Interpreter) {
   auto p = parse_assembler(text);
   EXPECT_TRUE(p) << p.error().message;
-  auto vm = Vm::create(p ? *p : Program{{0x06, 0, 0, 0}});
+  auto vm = Vm::create(p ? *p : Program{{0x06, 0, 0, 0}}, engine);
   if (!vm) {
     ADD_FAILURE() << vm.error().message << "\n" << text;
-    return std::move(*Vm::create(Program{{0x06, 0, 0, 0xbad}}));
+    return std::move(*Vm::create(Program{{0x06, 0, 0, 0xbad}}, Engine::Interpreter));
   }
   return std::move(*vm);
 }
 
+// The interpreter's verdict; every other engine must agree with it.
 std::uint32_t run(std::string_view text, const Bytes& packet = {}, const Context* ctx = nullptr) {
-  Vm vm = vm_of(text);
-  return ctx ? vm.run(packet, *ctx) : vm.run(packet);
+  std::uint32_t reference = 0;
+  for (Engine engine : testing::available_engines()) {
+    Vm vm = vm_of(text, engine);
+    const std::uint32_t verdict = ctx ? vm.run(packet, *ctx) : vm.run(packet);
+    if (engine == Engine::Interpreter)
+      reference = verdict;
+    else
+      EXPECT_EQ(verdict, reference)
+          << testing::engine_name(engine) << " disagrees with the interpreter on\n"
+          << text;
+  }
+  return reference;
 }
 
 // A = a; X = x; then `op`; ret a.

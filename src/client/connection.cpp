@@ -100,6 +100,11 @@ void Connection::wait_idle() {
   tags_cv_.wait(lk, [&] { return in_flight_ == 0 || dead_.load(); });
 }
 
+bool Connection::wait_idle_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(tags_mu_);
+  return tags_cv_.wait_for(lk, timeout, [&] { return in_flight_ == 0 || dead_.load(); });
+}
+
 // ---- tags ----
 
 Result<std::uint16_t> Connection::take_tag() {

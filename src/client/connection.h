@@ -67,6 +67,8 @@ class Connection {
   std::uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
   std::uint64_t flushes() const { return flushes_.load(std::memory_order_relaxed); }
   void wait_idle();
+  // Like wait_idle(), for at most `timeout`; true when idle.
+  bool wait_idle_for(std::chrono::milliseconds timeout);
   std::uint32_t msize() const { return msize_; }
 
  private:

@@ -116,8 +116,13 @@ Result<Fid> Fid::walk(std::span<const std::string_view> names) const {
     if (!result) {
       // First Twalk: newfid exists on the server only after a complete walk.
       if (!complete) {
-        session_->release_fid(*newfid);
-        if (!r) return std::unexpected(r.error());
+        if (!r) {
+          session_->release_fid(*newfid);
+          return std::unexpected(r.error());
+        }
+        // A partial walk must leave newfid unused, but some servers (diod) create it at the
+        // last element reached: clunk it to be sure (a compliant server answers Rlerror).
+        session_->clunk_async(*newfid);
         return fail(ENOENT);
       }
       result = Fid(session_, *newfid, last);

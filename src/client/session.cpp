@@ -19,6 +19,8 @@ namespace {
 constexpr std::uint32_t kMinMsize = 4096;
 // How long Tversion may take when no request timeout is configured.
 constexpr int kVersionTimeoutMs = 10000;
+// How long the destructor waits for requests still in flight.
+constexpr std::chrono::milliseconds kCloseDrainTimeout{2000};
 
 Result<void> wait_readable(int fd, int timeout_ms) {
   pollfd pf{fd, POLLIN, 0};
@@ -76,7 +78,12 @@ Session::Session(std::unique_ptr<Impl> impl, std::uint32_t msize)
     : impl_(std::move(impl)), msize_(msize) {}
 
 Session::~Session() {
-  if (impl_ && impl_->conn) impl_->conn->shutdown(Error{ESHUTDOWN, "session closed"});
+  if (!impl_ || !impl_->conn) return;
+  // A clean end: let the last requests (typically the clunks of dropped handles) complete
+  // before closing, so the server sees every fid released. Some servers (diod) also mishandle
+  // a connection that closes with requests still in progress.
+  impl_->conn->wait_idle_for(kCloseDrainTimeout);
+  impl_->conn->shutdown(Error{ESHUTDOWN, "session closed"});
 }
 
 Result<std::shared_ptr<Session>> Session::start(UniqueFd conn, const SessionOptions& opts) {

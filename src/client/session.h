@@ -17,7 +17,8 @@
 // arrive in time, the session is declared dead (ETIMEDOUT) rather than risking a hang.
 //
 // Lifetime: hold sessions by std::shared_ptr; every Fid handle keeps its session alive. Destroying
-// the last reference shuts the connection down and joins the reader thread.
+// the last reference waits (up to 2 s) for requests still in flight, such as the clunks of dropped
+// handles, then closes the connection and joins the reader thread.
 #pragma once
 
 #include <chrono>
@@ -81,8 +82,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint32_t msize() const { return msize_; }
   std::uint32_t max_io() const { return msize_ - static_cast<std::uint32_t>(p9::kIoHeaderSize); }
 
-  // Closes the connection. Pending and later requests fail with ESHUTDOWN. Idempotent; also done
-  // by the destructor.
+  // Closes the connection at once. Pending and later requests fail with ESHUTDOWN. Idempotent;
+  // the destructor does it after letting in-flight requests finish.
   void shutdown();
   // False once the connection has died or been shut down.
   bool connected() const;

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Runs bench_9p against diod serving a fresh temporary directory over a unix socket.
+# usage: bench/9p/run_diod.sh [BENCH_9P_BINARY] [bench_9p options...]
+# (default binary: build/bench/9p/bench_9p; default --runs 5)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+bench=${1:-"$here/../../build/bench/9p/bench_9p"}
+[ $# -gt 0 ] && shift
+[ -x "$bench" ] || { echo "run_diod.sh: $bench is not built (cmake --build ... --target bench_9p)" >&2; exit 1; }
+diod=$(command -v diod || echo /usr/sbin/diod)
+[ -x "$diod" ] || { echo "run_diod.sh: diod is not installed" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ninep-bench-diod.XXXXXX")
+mkdir "$tmp/export"
+"$diod" -f -n -c /dev/null -e "$tmp/export" -l "$tmp/diod.sock" -L "$tmp/diod.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+i=0
+while [ ! -S "$tmp/diod.sock" ]; do
+  i=$((i + 1))
+  [ $i -le 500 ] || { echo "run_diod.sh: diod did not start:" >&2; cat "$tmp/diod.log" >&2; exit 1; }
+  sleep 0.01
+done
+echo "diod $(dpkg-query -W -f '${Version}' diod 2>/dev/null || true) exporting $tmp/export"
+"$bench" --runs 5 --aname "$tmp/export" "$@" "unix:$tmp/diod.sock"

@@ -2,6 +2,7 @@
 
 #include "bpf/assemble.h"
 #include "bpf/interpreter.h"
+#include "bpf/jit.h"
 #include "bpf/validate.h"
 
 namespace ninep::bpf {
@@ -13,10 +14,16 @@ Vm::Vm(std::vector<RawInstruction> instructions, engine::Program program)
 
 Result<Vm> Vm::create(std::span<const RawInstruction> program, std::optional<Engine> force) {
   if (auto valid = validate(program); !valid) return std::unexpected(valid.error());
-  // The one place that chooses an engine.
-  if (force == Engine::Jit) return fail(ENOSYS, "JIT not available");
-  engine::Program compiled = interpreter::compile(program);
-  return Vm(std::vector<RawInstruction>(program.begin(), program.end()), std::move(compiled));
+  // The one place that chooses an engine: the JIT unless the interpreter is forced; the
+  // interpreter also when the JIT fails (another CPU, executable memory refused) unless the JIT
+  // is forced.
+  std::vector<RawInstruction> instructions(program.begin(), program.end());
+  if (force != Engine::Interpreter) {
+    auto jitted = jit::compile(program);
+    if (jitted) return Vm(std::move(instructions), std::move(*jitted));
+    if (force == Engine::Jit) return std::unexpected(std::move(jitted.error()));
+  }
+  return Vm(std::move(instructions), interpreter::compile(program));
 }
 
 Result<Vm> Vm::create(std::span<const Instruction> program, std::optional<Engine> force) {

@@ -60,8 +60,9 @@ class FileSystem {
   void init(fuse_conn_info* conn);
   void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
   void forget(fuse_ino_t ino, std::uint64_t n);
-  void getattr(fuse_req_t req, fuse_ino_t ino);
-  void setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, int to_set);
+  void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
+  void setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, int to_set,
+               fuse_file_info* fi);
   void readlink(fuse_req_t req, fuse_ino_t ino);
   void mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev);
   void mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode);
@@ -105,6 +106,10 @@ class FileSystem {
   Result<std::shared_ptr<Inode>> node(fuse_ino_t ino) const;
   // The opened fid of a handle (re-opened after a reconnect).
   Result<std::shared_ptr<client::Fid>> fid_for(OpenHandle& h, const Connection::Snapshot& snap);
+  // The fid for attribute operations: the open file's when there is one (it still reaches an
+  // unlinked file, also on servers whose fids are paths), else the node's.
+  Result<std::shared_ptr<client::Fid>> attr_fid(fuse_ino_t ino, fuse_file_info* fi,
+                                                const Connection::Snapshot& snap);
 
   // Walks `name` from `parent`, gets its attributes and records the node (lookup count + 1).
   Result<fuse_entry_param> lookup_entry(const std::shared_ptr<Inode>& parent, std::string_view name,

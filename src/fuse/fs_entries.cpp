@@ -66,10 +66,21 @@ Result<fuse_entry_param> FileSystem::lookup_entry(const std::shared_ptr<Inode>& 
   if (!pf) return std::unexpected(pf.error());
   auto f = (*pf)->walk({name});
   if (!f) return std::unexpected(f.error());
-  auto attr = f->getattr(p9::kGetattrBasic);
-  if (!attr) return std::unexpected(attr.error());
   p9::Qid qid = f->qid();
+  // A node we already know whose qid.version is unchanged has unchanged attributes (the version
+  // follows data, size and ctime): its last attributes save a round trip. Version 0 means the
+  // server does not say.
+  std::optional<client::Attr> attr;
+  if (qid.version != 0) {
+    if (auto known = inodes_.find_qid(qid.path)) attr = inodes_.cached_attr(*known, qid);
+  }
+  if (!attr) {
+    auto a = f->getattr(p9::kGetattrBasic);
+    if (!a) return std::unexpected(a.error());
+    attr = *a;
+  }
   auto n = inodes_.remember(parent, name, qid, std::move(*f), snap.generation);
+  inodes_.set_attr(*n, *attr);
   return make_entry(*n, *attr);
 }
 
@@ -100,27 +111,51 @@ void FileSystem::forget(fuse_ino_t ino, std::uint64_t n) {
   inodes_.forget(ino, n);
 }
 
-void FileSystem::getattr(fuse_req_t req, fuse_ino_t ino) {
+Result<std::shared_ptr<client::Fid>> FileSystem::attr_fid(fuse_ino_t ino, fuse_file_info* fi,
+                                                          const Connection::Snapshot& snap) {
+  if (fi != nullptr && fi->fh != 0) return fid_for(*handle_of(fi), snap);
+  auto n = node(ino);
+  if (!n) return std::unexpected(n.error());
+  return fid_for(*n, snap);
+}
+
+void FileSystem::getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   auto a =
       retrying<client::Attr>(req, [&](const Connection::Snapshot& snap) -> Result<client::Attr> {
-        auto n = node(ino);
-        if (!n) return std::unexpected(n.error());
-        auto f = fid_for(*n, snap);
+        auto f = attr_fid(ino, fi, snap);
         if (!f) return std::unexpected(f.error());
-        return (*f)->getattr(p9::kGetattrBasic);
+        auto a = (*f)->getattr(p9::kGetattrBasic);
+        if (!a && (a.error().code == ENOENT || a.error().code == ESTALE)) {
+          // Servers whose fids are paths (diod) lose a file at unlink even for fids that have
+          // it open; reads and writes still reach it. While it is open here, the last known
+          // attributes (with no links left) keep it usable.
+          if (auto n = inodes_.get(ino)) {
+            auto open = fi != nullptr ? *f : inodes_.open_fid(*n);
+            if (open && fi == nullptr) {
+              auto b = open->getattr(p9::kGetattrBasic);
+              if (b) return b;
+            }
+            auto last = inodes_.last_attr(*n);
+            if (open && last) {
+              last->nlink = 0;
+              return *last;
+            }
+          }
+        }
+        return a;
       });
   if (!a) return reply_error(req, a.error());
+  if (auto n = inodes_.get(ino)) inodes_.set_attr(*n, *a);
   struct stat st = to_stat(*a);
   fuse_reply_attr(req, &st, attr_timeout());
 }
 
-void FileSystem::setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, int to_set) {
+void FileSystem::setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, int to_set,
+                         fuse_file_info* fi) {
   client::SetAttr sa = to_setattr(attr, to_set);
   auto a =
       retrying<client::Attr>(req, [&](const Connection::Snapshot& snap) -> Result<client::Attr> {
-        auto n = node(ino);
-        if (!n) return std::unexpected(n.error());
-        auto f = fid_for(*n, snap);
+        auto f = attr_fid(ino, fi, snap);
         if (!f) return std::unexpected(f.error());
         if (sa.valid != 0) {
           auto r = (*f)->setattr(sa);
@@ -129,6 +164,7 @@ void FileSystem::setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr
         return (*f)->getattr(p9::kGetattrBasic);
       });
   if (!a) return reply_error(req, a.error());
+  if (auto n = inodes_.get(ino)) inodes_.set_attr(*n, *a);
   struct stat st = to_stat(*a);
   fuse_reply_attr(req, &st, attr_timeout());
 }

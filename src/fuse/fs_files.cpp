@@ -34,6 +34,7 @@ Result<std::shared_ptr<client::Fid>> FileSystem::fid_for(OpenHandle& h,
   auto o = f->lopen(h.lopen_flags & ~kNotOnReopen);
   if (!o) return std::unexpected(o.error());
   h.fid = std::make_shared<client::Fid>(std::move(*f));
+  inodes_.set_open_fid(*h.node, h.fid);
   h.generation = snap.generation;
   h.entries.clear();
   h.next_entry = 0;
@@ -65,6 +66,7 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
         return handle;
       });
   if (!h) return reply_error(req, h.error());
+  inodes_.set_open_fid(*(*h)->node, (*h)->fid);
   if (!dir) {
     fi->keep_cache = opts_.cache == CacheMode::Loose && !(flags & p9::kOTrunc) &&
                      inodes_.keep_cache(*(*h)->node, version);
@@ -108,6 +110,7 @@ void FileSystem::create(fuse_req_t req, fuse_ino_t parent, const char* name, mod
   });
   if (!c) return reply_error(req, c.error());
   inodes_.keep_cache(*c->handle->node, 0);
+  inodes_.set_open_fid(*c->handle->node, c->handle->fid);
   fi->keep_cache = 0;
   fi->direct_io = (fi->flags & O_DIRECT) != 0;
   fi->fh = reinterpret_cast<std::uintptr_t>(c->handle.get());

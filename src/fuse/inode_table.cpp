@@ -135,6 +135,35 @@ bool InodeTable::keep_cache(Inode& node, std::uint32_t version) {
   return keep;
 }
 
+void InodeTable::set_attr(Inode& node, const client::Attr& attr) {
+  std::lock_guard lk(mu_);
+  node.attr = attr;
+  node.has_attr = true;
+}
+
+std::optional<client::Attr> InodeTable::last_attr(const Inode& node) const {
+  std::lock_guard lk(mu_);
+  if (!node.has_attr) return std::nullopt;
+  return node.attr;
+}
+
+std::optional<client::Attr> InodeTable::cached_attr(const Inode& node, const p9::Qid& qid) const {
+  std::lock_guard lk(mu_);
+  if (!node.has_attr || node.attr.qid != qid) return std::nullopt;
+  if ((node.attr.valid & p9::kGetattrBasic) != p9::kGetattrBasic) return std::nullopt;
+  return node.attr;
+}
+
+void InodeTable::set_open_fid(Inode& node, const std::shared_ptr<client::Fid>& fid) {
+  std::lock_guard lk(mu_);
+  node.open_fid = fid;
+}
+
+std::shared_ptr<client::Fid> InodeTable::open_fid(const Inode& node) const {
+  std::lock_guard lk(mu_);
+  return node.open_fid.lock();
+}
+
 std::size_t InodeTable::size() const {
   std::lock_guard lk(mu_);
   return by_ino_.size();

@@ -12,12 +12,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "client/fid.h"
+#include "client/types.h"
 #include "p9/message.h"
 
 namespace ninep::fuse {
@@ -34,6 +36,9 @@ struct Inode {
   std::uint64_t generation = 0;      // connection generation of `fid`
   std::uint32_t cached_version = 0;  // qid.version when the page cache was last filled
   bool version_known = false;
+  client::Attr attr;  // the last attributes the server sent
+  bool has_attr = false;
+  std::weak_ptr<client::Fid> open_fid;  // an open file of this node, while there is one
 };
 
 class InodeTable {
@@ -75,6 +80,16 @@ class InodeTable {
   // Loose caching: true when the page cache of `node` may be kept for a file at `version`
   // (records the version for next time).
   bool keep_cache(Inode& node, std::uint32_t version);
+
+  // Attributes cache for lookups (see FileSystem::lookup_entry).
+  void set_attr(Inode& node, const client::Attr& attr);
+  // The last attributes of `node` if they were taken at exactly `qid` (same type and version).
+  std::optional<client::Attr> cached_attr(const Inode& node, const p9::Qid& qid) const;
+  std::optional<client::Attr> last_attr(const Inode& node) const;
+
+  // Records an open fid of `node`, and returns the latest one that is still open (or null).
+  void set_open_fid(Inode& node, const std::shared_ptr<client::Fid>& fid);
+  std::shared_ptr<client::Fid> open_fid(const Inode& node) const;
 
   std::size_t size() const;
 

@@ -1,0 +1,135 @@
+// Fid lifetime follows the kernel's lookup counts: a FuseMount run in this process, a long run of
+// creating, looking up, renaming and removing files, and the client session's fid count at the
+// end (every fid held is an inode the kernel still references or an open file).
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "fuse/fuse_mount.h"
+#include "harness.h"
+#include "transport/address.h"
+
+namespace ninep::testing {
+namespace {
+
+class FidsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0)
+      GTEST_SKIP() << "needs root and /dev/fuse";
+    ServerKind kind = ninep_can_serve() ? ServerKind::Ours : ServerKind::Diod;
+    if (kind == ServerKind::Diod && find_program("diod").empty())
+      GTEST_SKIP() << "neither `ninep serve` nor diod is available";
+    auto t = TempDir::create("ninep-fuse-fids-");
+    ASSERT_TRUE(t);
+    tmp_ = std::move(*t);
+    export_ = tmp_ / "export";
+    mnt_ = tmp_ / "mnt";
+    ASSERT_EQ(::mkdir(export_.c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir(mnt_.c_str(), 0755), 0);
+    auto s = ExportServer::start(kind, export_);
+    ASSERT_TRUE(s) << s.error().to_string();
+    server_ = std::move(*s);
+    fuse::MountOptions o;
+    auto addr = transport::parse_address(server_->address());
+    ASSERT_TRUE(addr);
+    o.address = *addr;
+    o.aname = server_->aname();
+    o.n_uname = 0;
+    auto m = fuse::FuseMount::create(o, mnt_);
+    ASSERT_TRUE(m) << m.error().to_string();
+    mount_ = std::move(*m);
+    loop_ = std::thread([this] { (void)mount_->run({}, false); });
+    struct stat st;
+    ASSERT_EQ(::stat(mnt_.c_str(), &st), 0);
+  }
+  void TearDown() override {
+    if (mount_) {
+      mount_->stop();
+      if (loop_.joinable()) loop_.join();
+      EXPECT_FALSE(is_fuse_mounted(mnt_));
+      mount_.reset();
+    }
+    server_.reset();
+  }
+
+  // Waits until no request is in flight (asynchronous clunks included) and returns the stats.
+  fuse::MountStats settled() {
+    fuse::MountStats s = mount_->stats();
+    for (int i = 0; i < 500 && s.tags_in_use != 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      s = mount_->stats();
+    }
+    return s;
+  }
+
+  TempDir tmp_;
+  std::string export_, mnt_;
+  std::unique_ptr<ExportServer> server_;
+  std::unique_ptr<fuse::FuseMount> mount_;
+  std::thread loop_;
+};
+
+TEST_F(FidsTest, NoFidLeakOverALongRun) {
+  auto base = settled();
+  EXPECT_EQ(base.fids_in_use, base.inodes + base.open_files);
+  ASSERT_EQ(::mkdir((mnt_ + "/d").c_str(), 0755), 0);
+  for (int i = 0; i < 3000; ++i) {
+    std::string a = mnt_ + "/d/f" + std::to_string(i), b = a + ".renamed";
+    {
+      std::ofstream out(a);
+      out << i;
+    }
+    struct stat st;
+    ASSERT_EQ(::stat(a.c_str(), &st), 0);
+    ASSERT_EQ(::rename(a.c_str(), b.c_str()), 0);
+    ASSERT_EQ(::symlink("target", (a + ".link").c_str()), 0);
+    ASSERT_EQ(::unlink((a + ".link").c_str()), 0);
+    if (i % 100 == 0) {
+      DIR* d = ::opendir((mnt_ + "/d").c_str());
+      ASSERT_NE(d, nullptr);
+      while (::readdir(d)) {
+      }
+      ::closedir(d);
+    }
+    ASSERT_EQ(::unlink(b.c_str()), 0);
+  }
+  ASSERT_EQ(::rmdir((mnt_ + "/d").c_str()), 0);
+  auto after = settled();
+  // Every fid is accounted for: one per inode the kernel references, one per open file.
+  EXPECT_EQ(after.fids_in_use, after.inodes + after.open_files);
+  EXPECT_EQ(after.open_files, 0u);
+  // Removed files are forgotten by the kernel: only a handful of inodes remain.
+  EXPECT_LT(after.inodes, 50u);
+  EXPECT_EQ(after.tags_in_use, 0u);
+}
+
+TEST_F(FidsTest, ForgottenInodesReleaseTheirFids) {
+  for (int i = 0; i < 2000; ++i) write_file(export_ + "/f" + std::to_string(i), "x");
+  struct stat st;
+  for (int i = 0; i < 2000; ++i)
+    ASSERT_EQ(::stat((mnt_ + "/f" + std::to_string(i)).c_str(), &st), 0);
+  auto held = settled();
+  EXPECT_EQ(held.fids_in_use, held.inodes + held.open_files);
+  // Ask the kernel to drop its dentry and inode caches: it forgets, we clunk.
+  std::ofstream drop("/proc/sys/vm/drop_caches");
+  drop << "2" << std::endl;
+  if (!drop.good()) GTEST_SKIP() << "cannot drop caches here";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  fuse::MountStats after = settled();
+  while (after.inodes > 10 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    after = settled();
+  }
+  EXPECT_LE(after.inodes, 10u);
+  EXPECT_EQ(after.fids_in_use, after.inodes + after.open_files);
+}
+
+}  // namespace
+}  // namespace ninep::testing

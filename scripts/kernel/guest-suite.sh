@@ -223,6 +223,11 @@ check_df() {
   [ "$total" -le $((HOST_FS_BYTES + HOST_FS_BYTES / 100)) ]
 }
 
+check_latency() {
+  # One stat is a walk, a getattr and a clunk (cache=none), or nothing at all (cached).
+  echo "INFO $(ntest statloop $F/host-file.txt 500)"
+}
+
 check_bigdir_count() {
   # Counts (no duplicates, none lost), then rewinddir and seekdir to telldir positions.
   ntest dircheck $F/big10k 10000
@@ -340,6 +345,7 @@ run_config() {
   t xattr check_xattr
   t locks check_locks
   t df check_df
+  t latency check_latency
   t bigdir_count check_bigdir_count
   t bigdir_stat check_bigdir_stat
   t guest_dir check_guest_dir

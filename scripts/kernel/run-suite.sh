@@ -5,8 +5,9 @@
 # relays the port through a socketpair and hands one end to mount(2) with trans=fd.
 #
 #   run-suite.sh --work DIR --ninep BIN --ntest BIN [--server ninep|diod] [--timeout SECONDS]
+#                [--idle-timeout SECONDS]
 #                [--guest-mount "CMD"] [--guest-umount "CMD"] [--guest-bin BIN]... [--only "CHECK..."] [--smp N]
-#                [--keep] [--verbose]
+#                [--server-arg ARG]... [--keep] [--verbose]
 #
 # DIR holds the downloaded kernel (reused between runs) and a run directory per run. One guest
 # boot runs every mount configuration. Prints one line per check (PASS/FAIL, failing commands
@@ -14,7 +15,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-work="" ninep="" ntest="" server=ninep timeout=600 keep=0 verbose=0 only="" smp=1
+work="" ninep="" ntest="" server=ninep timeout=1500 idle_timeout=300 keep=0 verbose=0 only="" smp=1
+server_args=()
 guest_mount="ninep mount --via kernel"
 guest_umount="ninep umount"
 guest_bins=()
@@ -25,11 +27,13 @@ while [ $# -gt 0 ]; do
     --ntest) ntest=$2; shift 2 ;;
     --server) server=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
+    --idle-timeout) idle_timeout=$2; shift 2 ;;
     --guest-mount) guest_mount=$2; shift 2 ;;
     --guest-umount) guest_umount=$2; shift 2 ;;
     --guest-bin) guest_bins+=("$2"); shift 2 ;;
     --only) only=$2; shift 2 ;;
     --smp) smp=$2; shift 2 ;;
+    --server-arg) server_args+=("$2"); shift 2 ;;
     --keep) keep=1; shift ;;
     --verbose) verbose=1; shift ;;
     *) echo "run-suite: unknown argument '$1'" >&2; exit 2 ;;
@@ -84,12 +88,14 @@ case "$server" in
   ninep)
     aname=kernel-test
     msize_cap=1048576
-    "$ninep" serve --export "$aname=$export_dir" --listen "unix:$sock" >"$run/server.log" 2>&1 &
+    "$ninep" serve --export "$aname=$export_dir" --listen "unix:$sock" \
+      ${server_args[@]+"${server_args[@]}"} >"$run/server.log" 2>&1 &
     ;;
   diod)
     aname=$export_dir
     msize_cap=65536
-    diod -f -n -c /dev/null -e "$export_dir" -l "$sock" -L "$run/server.log" &
+    diod -f -n -c /dev/null -e "$export_dir" -l "$sock" -L "$run/server.log" \
+      ${server_args[@]+"${server_args[@]}"} &
     ;;
   *) echo "run-suite: unknown server '$server'" >&2; exit 2 ;;
 esac
@@ -125,23 +131,46 @@ for bin in ${guest_bins[@]+"${guest_bins[@]}"}; do bins+=(--bin "$bin"); done
 
 console=$run/console.log
 boot_start=$(date +%s)
-set +e
+qemu-system-x86_64 -accel tcg -m 1024 -smp "$smp" -nographic -nic none -no-reboot \
+  -kernel "$KERNEL" -initrd "$run/initrd.img" -append "console=ttyS0 quiet panic=-1" \
+  -device virtio-serial -chardev "socket,id=c9p,path=$sock" \
+  -device virtserialport,chardev=c9p,name=ninep </dev/null >"$console" 2>&1 &
+qemu_pid=$!
+tail_pid=""
 if [ "$verbose" = 1 ]; then
-  timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -m 1024 -smp "$smp" -nographic -nic none \
-    -no-reboot -kernel "$KERNEL" -initrd "$run/initrd.img" \
-    -append "console=ttyS0 quiet panic=-1" \
-    -device virtio-serial -chardev "socket,id=c9p,path=$sock" \
-    -device virtserialport,chardev=c9p,name=ninep </dev/null 2>&1 | tee "$console"
-  qemu_rc=${PIPESTATUS[0]}
-else
-  timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -m 1024 -smp "$smp" -nographic -nic none \
-    -no-reboot -kernel "$KERNEL" -initrd "$run/initrd.img" \
-    -append "console=ttyS0 quiet panic=-1" \
-    -device virtio-serial -chardev "socket,id=c9p,path=$sock" \
-    -device virtserialport,chardev=c9p,name=ninep </dev/null >"$console" 2>&1
-  qemu_rc=$?
+  tail -n +1 -f "$console" &
+  tail_pid=$!
 fi
+# A guest that stops making progress (no console output for $idle_timeout s: every check prints
+# when it ends) or overruns $timeout s is killed and reported.
+killed=""
+last_size=-1
+last_change=$boot_start
+while kill -0 "$qemu_pid" 2>/dev/null; do
+  sleep 1
+  now=$(date +%s)
+  size=$(stat -c %s "$console" 2>/dev/null || echo 0)
+  if [ "$size" != "$last_size" ]; then
+    last_size=$size
+    last_change=$now
+  fi
+  if [ $((now - last_change)) -ge "$idle_timeout" ]; then
+    killed="no output from the guest for ${idle_timeout}s"
+  elif [ $((now - boot_start)) -ge "$timeout" ]; then
+    killed="the guest did not finish within ${timeout}s"
+  fi
+  if [ -n "$killed" ]; then
+    kill "$qemu_pid" 2>/dev/null || true
+    sleep 2
+    kill -9 "$qemu_pid" 2>/dev/null || true
+    break
+  fi
+done
+set +e
+wait "$qemu_pid"
+qemu_rc=$?
 set -e
+[ -z "$tail_pid" ] || kill "$tail_pid" 2>/dev/null || true
 boot_seconds=$(($(date +%s) - boot_start))
 
 # ---- results -------------------------------------------------------------------------------------
@@ -158,8 +187,8 @@ echo "== guest checks (kernel $(sed -n 's/^NINEP-TEST: BOOTED //p' "$results"), 
 grep -E '^NINEP-TEST: (PASS|FAIL|\|)' "$results" || true
 passes=$(grep -c '^NINEP-TEST: PASS' "$results" || true)
 failures=$(grep -c '^NINEP-TEST: FAIL' "$results" || true)
-if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
-  fail "host/guest: the guest did not finish within ${timeout}s and was killed"
+if [ -n "$killed" ]; then
+  fail "host/guest: $killed; it was killed (console below)"
 elif ! grep -q '^NINEP-TEST: DONE' "$results"; then
   fail "host/guest: the guest stopped before the end of the suite (qemu exit status $qemu_rc)"
 fi

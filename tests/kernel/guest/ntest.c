@@ -290,6 +290,19 @@ static int cmd_now(int argc, char** argv) {
   return 0;
 }
 
+/* statloop PATH COUNT: stats PATH COUNT times; prints the time per call (round-trip latency). */
+static int cmd_statloop(int argc, char** argv) {
+  if (argc != 3) return failf("usage: statloop PATH COUNT");
+  long count = atol(argv[2]);
+  struct stat st;
+  long long t0 = now_ms();
+  for (long i = 0; i < count; ++i)
+    if (stat(argv[1], &st) != 0) return failf("stat %s: %s", argv[1], strerror(errno));
+  long long ms = now_ms() - t0;
+  printf("%ld stats in %lld ms (%lld us each)\n", count, ms, count ? ms * 1000 / count : 0);
+  return 0;
+}
+
 /* lstat PATH: prints "type size" of the path itself (symlinks not followed). */
 static int cmd_lstat(int argc, char** argv) {
   if (argc != 2) return failf("usage: lstat PATH");
@@ -304,7 +317,7 @@ static int cmd_lstat(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  if (argc < 2) return failf("usage: ntest now|mkfiles|dircheck|xattr|locks|lstat ...");
+  if (argc < 2) return failf("usage: ntest now|mkfiles|dircheck|xattr|locks|lstat|statloop ...");
   const char* cmd = argv[1];
   if (!strcmp(cmd, "now")) return cmd_now(argc - 1, argv + 1);
   if (!strcmp(cmd, "mkfiles")) return cmd_mkfiles(argc - 1, argv + 1);
@@ -312,5 +325,6 @@ int main(int argc, char** argv) {
   if (!strcmp(cmd, "xattr")) return cmd_xattr(argc - 1, argv + 1);
   if (!strcmp(cmd, "locks")) return cmd_locks(argc - 1, argv + 1);
   if (!strcmp(cmd, "lstat")) return cmd_lstat(argc - 1, argv + 1);
+  if (!strcmp(cmd, "statloop")) return cmd_statloop(argc - 1, argv + 1);
   return failf("ntest: unknown command '%s'", cmd);
 }

@@ -68,6 +68,7 @@ class Connection {
   UniqueFd fd_;
   UniqueFd wake_;  // eventfd: stop() makes it readable
   p9::FrameReader reader_;
+  Worker reader_worker_;  // for requests the reader runs itself
   bool versioned_ = false;
   bool stream_is_socket_ = false;
   bool broken_ = false;  // a write failed; guarded by write_mu_

@@ -106,10 +106,10 @@ class FileSystem {
   Result<std::shared_ptr<Inode>> node(fuse_ino_t ino) const;
   // The opened fid of a handle (re-opened after a reconnect).
   Result<std::shared_ptr<client::Fid>> fid_for(OpenHandle& h, const Connection::Snapshot& snap);
-  // The fid for attribute operations: the open file's when there is one (it still reaches an
-  // unlinked file, also on servers whose fids are paths), else the node's.
-  Result<std::shared_ptr<client::Fid>> attr_fid(fuse_ino_t ino, fuse_file_info* fi,
-                                                const Connection::Snapshot& snap);
+  // Applies `change` (if any) and returns the attributes of node `ino` (see the comment inside
+  // for which fid is asked).
+  Result<client::Attr> attributes(fuse_ino_t ino, fuse_file_info* fi, const client::SetAttr* change,
+                                  const Connection::Snapshot& snap);
 
   // Walks `name` from `parent`, gets its attributes and records the node (lookup count + 1).
   Result<fuse_entry_param> lookup_entry(const std::shared_ptr<Inode>& parent, std::string_view name,

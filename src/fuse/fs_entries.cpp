@@ -111,39 +111,58 @@ void FileSystem::forget(fuse_ino_t ino, std::uint64_t n) {
   inodes_.forget(ino, n);
 }
 
-Result<std::shared_ptr<client::Fid>> FileSystem::attr_fid(fuse_ino_t ino, fuse_file_info* fi,
-                                                          const Connection::Snapshot& snap) {
-  if (fi != nullptr && fi->fh != 0) return fid_for(*handle_of(fi), snap);
+namespace {
+bool gone(const Error& e) {
+  return e.code == ENOENT || e.code == ESTALE;
+}
+}  // namespace
+
+Result<client::Attr> FileSystem::attributes(fuse_ino_t ino, fuse_file_info* fi,
+                                            const client::SetAttr* change,
+                                            const Connection::Snapshot& snap) {
   auto n = node(ino);
   if (!n) return std::unexpected(n.error());
-  return fid_for(*n, snap);
+  // The node's fid first: it follows renames. Servers whose fids are paths (diod) lose a file at
+  // unlink, even for fids that have it open, while reads and writes still reach it: then the open
+  // file's fid, and finally, while the file is open here, its last known attributes (with no
+  // links left) keep it usable.
+  std::shared_ptr<client::Fid> candidates[3];
+  if (auto f = fid_for(*n, snap)) candidates[0] = *f;
+  if (fi != nullptr && fi->fh != 0) {
+    if (auto f = fid_for(*handle_of(fi), snap)) candidates[1] = *f;
+  }
+  candidates[2] = inodes_.open_fid(**n);
+  if (candidates[2] && candidates[2]->session_ptr() != snap.root->session_ptr())
+    candidates[2].reset();
+  bool changed = change == nullptr || change->valid == 0;
+  Error last_error{ENOENT, "file is gone"};
+  for (auto& c : candidates) {
+    if (!c) continue;
+    if (!changed) {
+      auto r = c->setattr(*change);
+      if (!r) {
+        if (!gone(r.error())) return std::unexpected(r.error());
+        last_error = r.error();
+        continue;
+      }
+      changed = true;
+    }
+    auto a = c->getattr(p9::kGetattrBasic);
+    if (a || !gone(a.error())) return a;
+    last_error = a.error();
+  }
+  if (changed && (candidates[1] || candidates[2])) {
+    if (auto last = inodes_.last_attr(**n)) {
+      last->nlink = 0;
+      return *last;
+    }
+  }
+  return std::unexpected(last_error);
 }
 
 void FileSystem::getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  auto a =
-      retrying<client::Attr>(req, [&](const Connection::Snapshot& snap) -> Result<client::Attr> {
-        auto f = attr_fid(ino, fi, snap);
-        if (!f) return std::unexpected(f.error());
-        auto a = (*f)->getattr(p9::kGetattrBasic);
-        if (!a && (a.error().code == ENOENT || a.error().code == ESTALE)) {
-          // Servers whose fids are paths (diod) lose a file at unlink even for fids that have
-          // it open; reads and writes still reach it. While it is open here, the last known
-          // attributes (with no links left) keep it usable.
-          if (auto n = inodes_.get(ino)) {
-            auto open = fi != nullptr ? *f : inodes_.open_fid(*n);
-            if (open && fi == nullptr) {
-              auto b = open->getattr(p9::kGetattrBasic);
-              if (b) return b;
-            }
-            auto last = inodes_.last_attr(*n);
-            if (open && last) {
-              last->nlink = 0;
-              return *last;
-            }
-          }
-        }
-        return a;
-      });
+  auto a = retrying<client::Attr>(
+      req, [&](const Connection::Snapshot& snap) { return attributes(ino, fi, nullptr, snap); });
   if (!a) return reply_error(req, a.error());
   if (auto n = inodes_.get(ino)) inodes_.set_attr(*n, *a);
   struct stat st = to_stat(*a);
@@ -153,16 +172,8 @@ void FileSystem::getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 void FileSystem::setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, int to_set,
                          fuse_file_info* fi) {
   client::SetAttr sa = to_setattr(attr, to_set);
-  auto a =
-      retrying<client::Attr>(req, [&](const Connection::Snapshot& snap) -> Result<client::Attr> {
-        auto f = attr_fid(ino, fi, snap);
-        if (!f) return std::unexpected(f.error());
-        if (sa.valid != 0) {
-          auto r = (*f)->setattr(sa);
-          if (!r) return std::unexpected(r.error());
-        }
-        return (*f)->getattr(p9::kGetattrBasic);
-      });
+  auto a = retrying<client::Attr>(
+      req, [&](const Connection::Snapshot& snap) { return attributes(ino, fi, &sa, snap); });
   if (!a) return reply_error(req, a.error());
   if (auto n = inodes_.get(ino)) inodes_.set_attr(*n, *a);
   struct stat st = to_stat(*a);

@@ -35,6 +35,7 @@ struct FuseMount::Session {
   std::condition_variable cv;
   bool loop_running = false;
   bool loop_done = false;
+  pthread_t loop_thread{};
 };
 
 Result<CacheMode> parse_cache_mode(std::string_view text) {
@@ -85,6 +86,19 @@ void abort_connection(const std::string& dir, const std::string& device) {
   if (fd < 0) return;
   [[maybe_unused]] auto n = ::write(fd, "1", 1);
   ::close(fd);
+}
+
+// Interrupts the thread running the session loop (its wait for the workers returns EINTR and it
+// then ends the loop). A real-time signal nobody else uses, with a handler that does nothing.
+int wake_signal() {
+  return SIGRTMIN + 1;
+}
+
+void install_wake_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = [](int) {};
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(wake_signal(), &sa, nullptr);
 }
 
 }  // namespace
@@ -177,9 +191,11 @@ Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
       }
     });
   }
+  install_wake_handler();
   {
     std::lock_guard lk(s.mu);
     s.loop_running = true;
+    s.loop_thread = pthread_self();
   }
   fuse_loop_config* cfg = fuse_loop_cfg_create();
   fuse_loop_cfg_set_max_threads(cfg, 32);
@@ -197,10 +213,13 @@ Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
     watcher.join();
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   }
-  if (s.mounted) {
-    fuse_session_unmount(s.se);
-    s.mounted = false;
+  bool still_mounted;
+  {
+    std::lock_guard lk(s.mu);
+    still_mounted = std::exchange(s.mounted, false);
   }
+  // Only when nobody unmounted it: the path could be another mount by now.
+  if (still_mounted) fuse_session_unmount(s.se);
   s.conn->shutdown();
   if (rc < 0) return fail(-rc, "FUSE session failed");
   return {};
@@ -213,20 +232,24 @@ void FuseMount::stop() {
   if (auto m = find_mount(dir_); m && *m && is_fuse_type((*m)->fstype)) device = (*m)->device;
   fuse_session_exit(s.se);
   // Unmounting ends the loop (its reads of /dev/fuse fail with ENODEV). A busy mount is detached
-  // lazily; if processes keep it alive, the connection is aborted after a grace period.
+  // lazily: processes that still use it get ENOTCONN once the loop has ended and the device is
+  // closed.
   bool root = ::geteuid() == 0;
   bool done = root ? ::umount2(dir_.c_str(), 0) == 0 : fusermount_unmount(dir_, false);
-  if (!done) {
-    if (root)
-      ::umount2(dir_.c_str(), MNT_DETACH);
-    else
-      fusermount_unmount(dir_, true);
-  }
+  if (!done)
+    done = root ? ::umount2(dir_.c_str(), MNT_DETACH) == 0 : fusermount_unmount(dir_, true);
   std::unique_lock lk(s.mu);
+  if (done) s.mounted = false;
   if (!s.loop_running) return;
-  if (!s.cv.wait_for(lk, std::chrono::seconds(1), [&] { return s.loop_done; })) {
-    lk.unlock();
-    abort_connection(dir_, device);
+  // A lazily detached mount keeps the workers waiting for requests: wake the loop's thread.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!s.cv.wait_for(lk, std::chrono::milliseconds(100), [&] { return s.loop_done; })) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      lk.unlock();
+      abort_connection(dir_, device);
+      return;
+    }
+    ::pthread_kill(s.loop_thread, wake_signal());
   }
 }
 

@@ -55,6 +55,23 @@ class CliTest : public ::testing::Test {
   std::unique_ptr<ExportServer> server_;
 };
 
+// Pids of live processes whose command line is `... mount ... DIR`.
+std::vector<pid_t> mount_processes(const std::string& dir) {
+  std::vector<pid_t> out;
+  DIR* proc = ::opendir("/proc");
+  while (dirent* e = proc ? ::readdir(proc) : nullptr) {
+    pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::string cmd = read_file("/proc/" + std::string(e->d_name) + "/cmdline");
+    std::vector<std::string> args;
+    for (std::size_t p = 0; p < cmd.size(); p += args.back().size() + 1)
+      args.emplace_back(cmd.c_str() + p);
+    if (args.size() >= 3 && args[1] == "mount" && args.back() == dir) out.push_back(pid);
+  }
+  if (proc) ::closedir(proc);
+  return out;
+}
+
 int count_lines(const std::string& s) {
   return int(std::count(s.begin(), s.end(), '\n'));
 }
@@ -112,11 +129,10 @@ TEST_F(CliTest, DaemonReturnsOnceUsableAndUmountEndsIt) {
   r = ninep("umount " + shell_quote(mnt_));
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_FALSE(is_fuse_mounted(mnt_));
-  // The daemon is gone: no process mentions the mount point any more.
+  // The daemon is gone: no live process runs `ninep mount ... DIR` any more.
   bool found = true;
   for (int i = 0; i < 200 && found; ++i) {
-    found = run_shell("grep -l " + shell_quote(mnt_) + " /proc/[0-9]*/cmdline 2>/dev/null")
-                .output.find("cmdline") != std::string::npos;
+    found = !mount_processes(mnt_).empty();
     if (found) std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_FALSE(found);

@@ -180,6 +180,8 @@ TEST_P(ReconnectTest, RestartedServerIsInvisibleToOpenFiles) {
   EXPECT_EQ(read_file(mnt_ + "/existing"), "still here");
   write_file(mnt_ + "/sub/after", "new");
   EXPECT_EQ(read_file(export_ + "/sub/after"), "new");
+  writer.reset();
+  reader.reset();
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, FaultsTest, ::testing::Values(ServerKind::Ours, ServerKind::Diod),

@@ -228,15 +228,15 @@ Result<void> LocalFs::readdir(Node& node, std::uint64_t offset, p9::ReaddirBuild
   const bool at_root = is_root(n);
   for (;;) {
     if (ds.pos >= ds.len) {
-      if (ds.eof) return {};
+      if (ds.eof) break;
       long got = ::syscall(SYS_getdents64, fd, ds.buf.data(), ds.buf.size());
       if (got < 0) {
-        if (out.count() > 0) return {};
+        if (out.count() > 0) break;
         return fail_errno("getdents");
       }
       if (got == 0) {
         ds.eof = true;
-        return {};
+        break;
       }
       ds.pos = 0;
       ds.len = static_cast<std::size_t>(got);
@@ -261,10 +261,15 @@ Result<void> LocalFs::readdir(Node& node, std::uint64_t offset, p9::ReaddirBuild
       d.qid.path = qid_path(n.dev, static_cast<ino_t>(e->d_ino));
       d.qid.version = 0;
     }
-    if (!out.add(d)) return {};  // the reply is full; this entry stays buffered
+    if (!out.add(d)) break;  // the reply is full; this entry stays buffered
     ds.pos += e->d_reclen;
     ds.next_cookie = d.offset;
   }
+  // Checked again afterwards: the directory may have left the export while it was read.
+  if (!is_root(n)) {
+    if (auto r = relative_path(n.path.get()); !r) return std::unexpected(r.error());
+  }
+  return {};
 }
 
 Result<void> LocalFs::fsync(Node& node, bool datasync) {

@@ -255,6 +255,8 @@ class Bench {
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"9P2000.L client load generator: bench_9p [options] ADDRESS"};
+  // Later options win, so wrapper scripts can pass defaults that users override.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("address", o.address, "server address (unix:/path, tcp:HOST:PORT, ...)")
       ->required();
   app.add_option("--aname", o.aname, "export to attach (diod: the exported path)");

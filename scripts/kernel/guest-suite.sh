@@ -76,6 +76,21 @@ check_file_ops() {
   rm sub/h
   [ ! -e sub/h ]
   rmdir sub
+  dd if=/dev/zero of=synced bs=4k count=3 conv=fsync 2>/dev/null
+  [ "$(stat -c %s synced)" = 12288 ]
+  rm synced
+  # Names: spaces, UTF-8, the longest a name may be (255 bytes), one byte more.
+  long=$(awk 'BEGIN { while (i++ < 255) printf "n" }')
+  echo s >"name with spaces"
+  echo u >"ünïcødé-名前"
+  echo l >"$long"
+  [ "$(cat "name with spaces")$(cat "ünïcødé-名前")$(cat "$long")" = sul ]
+  # (busybox ls prints non-ASCII bytes as '?'; find prints names as they are)
+  [ "$(find . -maxdepth 1 -name "ünïcødé-名前")" = "./ünïcødé-名前" ]
+  [ "$(find . -maxdepth 1 -name "$long")" = "./$long" ]
+  if (echo x >"${long}x") 2>/tmp/err; then false; fi
+  grep -q 'too long' /tmp/err
+  rm "name with spaces" "ünïcødé-名前" "$long"
   echo a >r1
   echo b >r2
   mv r1 r2
@@ -121,6 +136,10 @@ check_symlink() {
   ln -s /nonexistent/path dangling
   [ "$(readlink dangling)" = /nonexistent/path ]
   [ ! -e dangling ]
+  target=$(awk 'BEGIN { while (i++ < 50) printf "/very/long/target" }')
+  ln -s "$target" longlink
+  [ "$(readlink longlink)" = "$target" ]
+  rm longlink
   mkdir sd
   ln -s ../tgt sd/up
   [ "$(cat sd/up)" = target-data ]
@@ -200,6 +219,22 @@ check_xattr() {
   if ntest xattr get xf user.ninep 2>/tmp/err; then false; fi
   grep -q 'No data' /tmp/err
   rm xf
+}
+
+check_exec_mmap() {
+  # Programs run from the share are mapped from it.
+  cp /bin/ntest prog
+  [ "$(./prog lstat prog)" = "file $(stat -c %s /bin/ntest)" ]
+  ntest mmap prog readonly
+  if [ "$CACHE" = none ]; then
+    # Without a page cache v9fs refuses shared writable mappings (EINVAL).
+    if ntest mmap mapped shared 2>/tmp/err; then false; fi
+    grep -q 'Invalid argument' /tmp/err
+  else
+    echo 3 >/proc/sys/vm/drop_caches
+    ntest mmap mapped shared
+  fi
+  rm -f prog mapped
 }
 
 check_locks() {
@@ -296,6 +331,14 @@ check_escape() {
   # Changing the owner of a symlink must change the link, not what it points to on the host.
   chown -h "$ESCAPE_UID" $F/escape-abs
   [ "$(stat -c %u $F/escape-abs)" = "$ESCAPE_UID" ]
+  # A hard link to a symlink links the symlink (link(2) does not follow): were the server to
+  # follow it, the guest would get a name for the host file outside the export.
+  ln $F/escape-file keep/escape-hardlink
+  [ -L keep/escape-hardlink ]
+  [ "$(readlink keep/escape-hardlink)" = "$(readlink $F/escape-file)" ]
+  # Extended attributes of a symlink are the link's own, never its target's.
+  if ntest xattr list $F/escape-file | grep secret; then false; fi
+  if ntest xattr get $F/escape-file user.secret; then false; fi
 }
 
 # ---- one configuration -----------------------------------------------------------------------
@@ -303,6 +346,7 @@ check_escape() {
 run_config() {
   local cache=$2 msize=$3 start out line want shown i
   CFG=$1
+  CACHE=$cache
   ESCAPE_UID=$4
   say "INFO $CFG: mounting with cache=$cache msize=$msize"
   start=$(now)
@@ -343,6 +387,7 @@ run_config() {
   t times check_times
   t special check_special
   t xattr check_xattr
+  t exec_mmap check_exec_mmap
   t locks check_locks
   t df check_df
   t latency check_latency

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -290,6 +291,48 @@ static int cmd_now(int argc, char** argv) {
   return 0;
 }
 
+/* mmap PATH shared|readonly: "shared" writes a pattern through a shared writable mapping of a new
+ * 1 MiB file, unmaps, then checks it with read(); "readonly" checks a read-only mapping of PATH
+ * against read(). */
+static int cmd_mmap(int argc, char** argv) {
+  if (argc != 3) return failf("usage: mmap PATH shared|readonly");
+  const size_t size = 1 << 20;
+  int shared = !strcmp(argv[2], "shared");
+  int fd = shared ? open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0644) : open(argv[1], O_RDONLY);
+  if (fd < 0) return failf("open %s: %s", argv[1], strerror(errno));
+  unsigned char* want = malloc(size);
+  unsigned char* got = malloc(size);
+  if (!want || !got) return failf("out of memory");
+  if (shared) {
+    if (ftruncate(fd, (off_t)size) != 0) return failf("ftruncate: %s", strerror(errno));
+    unsigned char* m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) return failf("mmap shared writable: %s", strerror(errno));
+    for (size_t i = 0; i < size; ++i) want[i] = m[i] = (unsigned char)(i * 7 + i / 4096);
+    if (msync(m, size, MS_SYNC) != 0) return failf("msync: %s", strerror(errno));
+    munmap(m, size);
+  } else {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < 1) return failf("%s is empty", argv[1]);
+    size_t n = (size_t)st.st_size < size ? (size_t)st.st_size : size;
+    unsigned char* m = mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) return failf("mmap read-only: %s", strerror(errno));
+    memcpy(want, m, n);
+    munmap(m, n);
+    if (pread(fd, got, n, 0) != (ssize_t)n) return failf("pread: %s", strerror(errno));
+    if (memcmp(want, got, n)) return failf("mapped bytes differ from read() bytes");
+    close(fd);
+    return 0;
+  }
+  close(fd);
+  fd = open(argv[1], O_RDONLY);
+  if (fd < 0 || pread(fd, got, size, 0) != (ssize_t)size)
+    return failf("read back: %s", strerror(errno));
+  for (size_t i = 0; i < size; ++i)
+    if (got[i] != want[i]) return failf("byte %zu: got %u, wrote %u", i, got[i], want[i]);
+  close(fd);
+  return 0;
+}
+
 /* statloop PATH COUNT: stats PATH COUNT times; prints the time per call (round-trip latency). */
 static int cmd_statloop(int argc, char** argv) {
   if (argc != 3) return failf("usage: statloop PATH COUNT");
@@ -317,7 +360,8 @@ static int cmd_lstat(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  if (argc < 2) return failf("usage: ntest now|mkfiles|dircheck|xattr|locks|lstat|statloop ...");
+  if (argc < 2)
+    return failf("usage: ntest now|mkfiles|dircheck|xattr|locks|lstat|statloop|mmap ...");
   const char* cmd = argv[1];
   if (!strcmp(cmd, "now")) return cmd_now(argc - 1, argv + 1);
   if (!strcmp(cmd, "mkfiles")) return cmd_mkfiles(argc - 1, argv + 1);
@@ -325,6 +369,7 @@ int main(int argc, char** argv) {
   if (!strcmp(cmd, "xattr")) return cmd_xattr(argc - 1, argv + 1);
   if (!strcmp(cmd, "locks")) return cmd_locks(argc - 1, argv + 1);
   if (!strcmp(cmd, "lstat")) return cmd_lstat(argc - 1, argv + 1);
+  if (!strcmp(cmd, "mmap")) return cmd_mmap(argc - 1, argv + 1);
   if (!strcmp(cmd, "statloop")) return cmd_statloop(argc - 1, argv + 1);
   return failf("ntest: unknown command '%s'", cmd);
 }

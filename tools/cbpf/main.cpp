@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   auto* bench_cmd = app.add_subcommand("bench", "time a program over a pcap file: ns per packet");
   bench_cmd->add_option("PROGRAM", bench_options.program, "the program")->required();
   bench_cmd->add_option("--pcap", bench_options.pcap, "a classic pcap file")->required();
-  bench_cmd->add_option("--engine", bench_options.engine, "interpreter or jit")
+  bench_cmd->add_option("--engine", bench_options.engine, "interpreter or jit (default: both)")
       ->transform(CLI::CheckedTransformer(engines, CLI::ignore_case));
   bench_cmd->add_option("--runs", bench_options.runs, "timed runs (the median is reported)")
       ->check(CLI::Range(1, 101));

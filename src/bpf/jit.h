@@ -2,9 +2,10 @@
 //
 // The generated function keeps A, X, the packet pointer and its length in registers, the scratch
 // words on the stack, checks every packet load inline (a load past the end, or a division by
-// X == 0, ends the run with verdict 0) and reads extension values from the Context. Its pages are
-// mapped writable, filled, then switched to read+execute (never writable and executable at once)
-// and unmapped with the JitCode.
+// X == 0, ends the run with verdict 0; negative offsets go to the Context's header areas out of
+// line) and reads extension values from the Context. Its pages are mapped writable, filled, then
+// switched to read+execute (never writable and executable at once) and unmapped with the JitCode.
+// Semantics are the Vm's (vm.h), which are the Linux kernel's.
 #pragma once
 
 #include <cstddef>
@@ -34,7 +35,9 @@ class JitCode {
   JitCode& operator=(const JitCode&) = delete;
   ~JitCode();
 
-  // The verdict of the program for `len` bytes at `packet`; never fails, never reads outside them.
+  // The verdict of the program for `len` bytes at `packet`; never fails, never reads outside them
+  // (nor outside the header areas the context places in them). As Vm::run does, present packets
+  // of at most 2^31 - 1 bytes: the kernel sees offsets from 2^31 up as negative.
   std::uint32_t run(const std::uint8_t* packet, std::uint32_t len, const Context& ctx) const {
     return entry_(packet, len, &ctx);
   }

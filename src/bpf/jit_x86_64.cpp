@@ -95,7 +95,9 @@ class Generator {
       i = first;
     }
     emit_prologue();
-    if (emitter_.overflowed()) return fail(EOVERFLOW, "jit: code bound exceeded");
+    if (emitter_.overflowed() || stub_overflow_) {
+      return fail(EOVERFLOW, "jit: code bound exceeded");
+    }
     return emitter_.pos();
   }
 
@@ -237,6 +239,7 @@ class Generator {
     c.add(alu_reg(kAdd, kTmp, kTmp2, true));                    // rdx = where the bytes start
     add_end_check(c, kTmp, size, ret0_);
     c.jump(kAlways, back);
+    stub_overflow_ |= c.overflowed();
     emitter_.write_at(at, c.data(), kStubSize);
   }
 
@@ -659,6 +662,7 @@ class Generator {
   std::size_t capacity_;
   Emitter emitter_{nullptr, nullptr, 0};
   std::uint32_t next_stub_ = 0;  // the position of the next indirect load's stub
+  bool stub_overflow_ = false;
   ProgramFacts facts_;
   // The position of each emitted instruction (counted from the end of the code): the slots of
   // the proven lengths, which are no longer needed once their instruction is emitted.

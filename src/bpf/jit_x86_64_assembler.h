@@ -279,6 +279,10 @@ class FixedCode {
   explicit FixedCode(std::uint32_t at) : at_(at) { std::memset(bytes_, 0xcc, Capacity); }
 
   void add(const Bytes& b) {
+    if (Capacity - n_ < b.n) {
+      overflow_ = true;
+      return;
+    }
     std::memcpy(bytes_ + n_, b.b, b.n);
     n_ += b.n;
   }
@@ -296,11 +300,13 @@ class FixedCode {
   }
   const std::uint8_t* data() const { return bytes_; }
   std::size_t size() const { return n_; }
+  bool overflowed() const { return overflow_; }
 
  private:
   std::uint32_t at_;
   std::uint8_t bytes_[Capacity];
   std::size_t n_ = 0;
+  bool overflow_ = false;
 };
 
 }  // namespace ninep::bpf::jit_x86_64

@@ -1,8 +1,11 @@
 #include "mount/relay.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <pty.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -165,6 +168,40 @@ TEST(SpawnRelay, ExitsWhenTheDeviceHangsUp) {
   ASSERT_TRUE(spawn_relay(std::move(device.inner), std::move(sock.inner)));
   device.outer.reset();
   EXPECT_TRUE(sees_eof(sock.outer.get()));
+}
+
+// A pseudo-terminal in raw mode stands in for a virtio-serial port: a character device, not a
+// socket, that reports a hang-up (reads fail with EIO) when the other side goes away.
+TEST_F(RelayTest, RelaysACharacterDeviceAndEndsOnItsHangUp) {
+  int master = -1, slave = -1;
+  ASSERT_EQ(::openpty(&master, &slave, nullptr, nullptr, nullptr), 0);
+  UniqueFd host_side(master), device(slave);
+  termios tio{};
+  ASSERT_EQ(::tcgetattr(device.get(), &tio), 0);
+  ::cfmakeraw(&tio);
+  ASSERT_EQ(::tcsetattr(device.get(), TCSANOW, &tio), 0);
+  Pair sock = make_pair();
+  auto relay = std::async(std::launch::async,
+                          [&] { return run_relay(device.get(), sock.inner.get(), buffers); });
+
+  const auto request = pattern(1000, 6), reply = pattern(3000, 7);
+  ASSERT_TRUE(write_all(sock.outer.get(), request));
+  std::vector<std::uint8_t> got_request(request.size());
+  std::size_t done = 0;
+  while (done < got_request.size()) {
+    pollfd p{host_side.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, kTimeoutMs), 1);
+    ssize_t n = ::read(host_side.get(), got_request.data() + done, got_request.size() - done);
+    ASSERT_GT(n, 0);
+    done += static_cast<std::size_t>(n);
+  }
+  EXPECT_TRUE(got_request == request);
+  ASSERT_EQ(::write(host_side.get(), reply.data(), reply.size()), ssize_t(reply.size()));
+  EXPECT_TRUE(read_up_to(sock.outer.get(), reply.size()) == reply);
+
+  host_side.reset();  // the "host" goes away
+  ASSERT_EQ(relay.wait_for(20s), std::future_status::ready);
+  EXPECT_EQ(relay.get(), 0);
 }
 
 }  // namespace

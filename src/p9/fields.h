@@ -17,18 +17,24 @@
 namespace ninep::p9::wire {
 
 // X-macro over every message of the variant; the struct name is also its Type enumerator.
-#define NINEP_P9_MESSAGES(X)                                                                       \
-  X(Rlerror)                                                                                       \
-  X(Tstatfs)                                                                                       \
-  X(Rstatfs)                                                                                       \
-  X(Tlopen) X(Rlopen) X(Tlcreate) X(Rlcreate) X(Tsymlink) X(Rsymlink) X(Tmknod) X(Rmknod)          \
-      X(Trename) X(Rrename) X(Treadlink) X(Rreadlink) X(Tgetattr) X(Rgetattr) X(Tsetattr)          \
-          X(Rsetattr) X(Txattrwalk) X(Rxattrwalk) X(Txattrcreate) X(Rxattrcreate) X(Treaddir)      \
-              X(Rreaddir) X(Tfsync) X(Rfsync) X(Tlock) X(Rlock) X(Tgetlock) X(Rgetlock) X(Tlink)   \
-                  X(Rlink) X(Tmkdir) X(Rmkdir) X(Trenameat) X(Rrenameat) X(Tunlinkat) X(Runlinkat) \
-                      X(Tversion) X(Rversion) X(Tauth) X(Rauth) X(Tattach) X(Rattach) X(Tflush)    \
-                          X(Rflush) X(Twalk) X(Rwalk) X(Tread) X(Rread) X(Twrite) X(Rwrite)        \
-                              X(Tclunk) X(Rclunk) X(Tremove) X(Rremove)
+// clang-format off
+#define NINEP_P9_MESSAGES(X) \
+  X(Rlerror) X(Tstatfs) X(Rstatfs) X(Tlopen) X(Rlopen) X(Tlcreate) \
+  X(Rlcreate) X(Tsymlink) X(Rsymlink) X(Tmknod) X(Rmknod) X(Trename) \
+  X(Rrename) X(Treadlink) X(Rreadlink) X(Tgetattr) X(Rgetattr) X(Tsetattr) \
+  X(Rsetattr) X(Txattrwalk) X(Rxattrwalk) X(Txattrcreate) X(Rxattrcreate) X(Treaddir) \
+  X(Rreaddir) X(Tfsync) X(Rfsync) X(Tlock) X(Rlock) X(Tgetlock) \
+  X(Rgetlock) X(Tlink) X(Rlink) X(Tmkdir) X(Rmkdir) X(Trenameat) \
+  X(Rrenameat) X(Tunlinkat) X(Runlinkat) X(Tversion) X(Rversion) X(Tauth) \
+  X(Rauth) X(Tattach) X(Rattach) X(Tflush) X(Rflush) X(Twalk) \
+  X(Rwalk) X(Tread) X(Rread) X(Twrite) X(Rwrite) X(Tclunk) \
+  X(Rclunk) X(Tremove) X(Rremove)
+// clang-format on
+
+#define NINEP_P9_COUNT(T) +1
+static_assert(0 NINEP_P9_MESSAGES(NINEP_P9_COUNT) == std::variant_size_v<Message>,
+              "NINEP_P9_MESSAGES must list every alternative of Message");
+#undef NINEP_P9_COUNT
 
 template <typename M>
 inline constexpr Type kTypeOf = Type{0};

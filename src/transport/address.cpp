@@ -39,8 +39,17 @@ Result<Address> parse_unix(std::string_view rest) {
 
 Result<Address> parse_tcp(std::string_view rest) {
   auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos)
+  if (colon == std::string_view::npos) {
+    // tcp:PORT means the loopback address (TCP stays local unless a host is named).
+    if (auto p = parse_number<std::uint32_t>(rest); p && *p <= 65535) {
+      Address a;
+      a.kind = Address::Kind::Tcp;
+      a.host = "127.0.0.1";
+      a.port = static_cast<std::uint16_t>(*p);
+      return a;
+    }
     return fail(EINVAL, fmt::format("tcp: missing port in '{}' (expected tcp:HOST:PORT)", rest));
+  }
   std::string_view host = rest.substr(0, colon);
   std::string_view port = rest.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')

@@ -1,5 +1,7 @@
 // Transport addresses shared by server and client: unix:/path, tcp:HOST:PORT, vsock:CID:PORT,
 // vsock:PORT (listen on any CID), fd:N (an inherited, already connected descriptor).
+// Also accepted: unix:@name (Linux abstract socket), tcp:[v6addr]:PORT, and tcp:PORT (loopback,
+// 127.0.0.1).
 #pragma once
 
 #include <cstdint>

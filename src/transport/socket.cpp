@@ -109,6 +109,9 @@ sockaddr_vm make_vsock_addr(const Address& a) {
 }
 
 Result<UniqueFd> dial_vsock(const Address& a) {
+  if (a.cid == VMADDR_CID_ANY)
+    return fail(EINVAL,
+                fmt::format("dial {}: a CID is needed to connect (vsock:CID:PORT)", a.to_string()));
   UniqueFd fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return fail_at(a, "socket for");
   sockaddr_vm sa = make_vsock_addr(a);

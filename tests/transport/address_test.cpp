@@ -38,6 +38,14 @@ TEST(AddressTest, ParsesTcpIpv6WithAndWithoutBrackets) {
   }
 }
 
+TEST(AddressTest, TcpWithOnlyAPortIsLoopback) {
+  auto a = parse_address("tcp:5640");
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 5640);
+  EXPECT_EQ(a->to_string(), "tcp:127.0.0.1:5640");
+}
+
 TEST(AddressTest, ParsesVsockWithAndWithoutCid) {
   auto a = parse_address("vsock:3:1024");
   ASSERT_TRUE(a);
@@ -98,8 +106,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadAddress{"", "no transport prefix"}, BadAddress{"/tmp/sock", "no transport prefix"},
         BadAddress{"udp:1.2.3.4:5", "unknown transport 'udp'"},
-        BadAddress{"unix:", "missing socket path"}, BadAddress{"tcp:localhost", "missing port"},
-        BadAddress{"tcp::564", "missing host"},
+        BadAddress{"unix:", "missing socket path"},
+        BadAddress{"tcp:localhost", "missing port in 'localhost'"},
+        BadAddress{"tcp:99999", "missing port in '99999'"}, BadAddress{"tcp::564", "missing host"},
         BadAddress{"tcp:localhost:http", "port 'http' is not a number"},
         BadAddress{"tcp:localhost:70000", "port 70000 is out of range"},
         BadAddress{"tcp:localhost:-1", "port '-1' is not a number"},

@@ -179,6 +179,13 @@ TEST(VsockTest, LoopbackRoundTrip) {
   expect_round_trip(*l, l->address());
 }
 
+TEST(VsockTest, DialWithoutCidIsRejected) {
+  auto c = dial(*parse_address("vsock:1024"));
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, EINVAL);
+  EXPECT_NE(c.error().message.find("CID"), std::string::npos);
+}
+
 TEST(FdTest, AdoptsInheritedDescriptor) {
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);

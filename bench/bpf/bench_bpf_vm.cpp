@@ -1,6 +1,7 @@
-// Our cBPF engines against libpcap's bpf_filter() and hand-written C, over the anchor capture
-// (../shared/anchors/bpf/mix.pcap) and every anchor filter: ns/packet (median of several timed
-// runs), ratios to libpcap, geometric means. Not a test: it prints figures.
+// Our cBPF engines (interpreter and JIT) against libpcap's bpf_filter() and hand-written C, over
+// the anchor capture (../shared/anchors/bpf/mix.pcap) and every anchor filter: ns/packet (median
+// of several timed runs), ratios to libpcap and to the hand-written C, geometric means; then the
+// JIT's compile time. Not a test: it prints figures.
 //
 //   bench_bpf_vm [mix.pcap] [filters-dir] [runs] [ms-per-run] [cpu]
 //
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bpf/jit.h"
 #include "bpf/pcap.h"
 #include "bpf/text.h"
 #include "bpf/vm.h"
@@ -129,6 +131,57 @@ void row(const std::string& filter, const char* impl, std::size_t insns, const M
   std::fflush(stdout);
 }
 
+// JIT compile time of each anchor filter and of a libpcap program of about 100 instructions:
+// JitCode::compile (generation, mmap, mprotect, and the munmap when it is freed), and the whole
+// Vm::create (validation and copy included) of each engine; microseconds, median of 7 batches.
+void report_compile_times(const std::vector<Filter>& filters) {
+  if (!bpf::JitCode::available()) return;
+  std::vector<std::pair<std::string, bpf::Program>> programs;
+  for (const Filter& f : filters) programs.emplace_back(f.name, f.program);
+  static constexpr char kLong[] =
+      "tcp port 80 or tcp port 443 or udp port 53 or host 10.1.2.3 or net 192.168.0.0/16 or icmp "
+      "or tcp port 8080 or udp port 123 or host 172.16.1.1 or host 10.9.8.7 or tcp port 25";
+  pcap_t* dead = pcap_open_dead(DLT_EN10MB, 262144);
+  bpf_program compiled;
+  if (dead != nullptr && pcap_compile(dead, &compiled, kLong, 1, PCAP_NETMASK_UNKNOWN) == 0) {
+    bpf::Program p;
+    for (u_int i = 0; i < compiled.bf_len; ++i) {
+      const bpf_insn& in = compiled.bf_insns[i];
+      p.push_back({in.code, in.jt, in.jf, in.k});
+    }
+    programs.emplace_back("11 ports/hosts/nets (libpcap)", std::move(p));
+    pcap_freecode(&compiled);
+  }
+  if (dead != nullptr) pcap_close(dead);
+
+  auto median_us = [](auto&& once) {
+    constexpr int kBatch = 200;
+    std::vector<double> us;
+    for (int r = 0; r < 7; ++r) {
+      const double t0 = now_ns();
+      for (int i = 0; i < kBatch; ++i) once();
+      us.push_back((now_ns() - t0) / kBatch / 1e3);
+    }
+    std::sort(us.begin(), us.end());
+    return us[us.size() / 2];
+  };
+  std::printf("\n%-40s %5s %12s %14s %14s %14s\n", "JIT compile time (us)", "insns", "JitCode",
+              "per 100 insns", "Vm::create jit", "interpreter");
+  for (const auto& [name, program] : programs) {
+    const double jit = median_us([&] {
+      if (!bpf::JitCode::compile(program)) std::abort();
+    });
+    const double vm_jit = median_us([&] {
+      if (!bpf::Vm::create(program, bpf::Engine::Jit)) std::abort();
+    });
+    const double vm_interpreter = median_us([&] {
+      if (!bpf::Vm::create(program, bpf::Engine::Interpreter)) std::abort();
+    });
+    std::printf("%-40s %5zu %12.2f %14.2f %14.2f %14.2f\n", name.c_str(), program.size(), jit,
+                jit * 100 / program.size(), vm_jit, vm_interpreter);
+  }
+}
+
 double geomean(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += std::log(x);
@@ -164,14 +217,16 @@ int main(int argc, char** argv) {
         {p.data.data(), static_cast<std::uint32_t>(p.data.size()), p.original_length});
   const auto filters = load_filters(filters_dir);
 
-  std::printf("# %s, %zu packets, runs=%d, libpcap: %s, cpu %d\n", pcap_path.c_str(),
-              packets.size(), runs, pcap_lib_version(), sched_getcpu());
+  std::printf("# %s, %zu packets, runs=%d, libpcap: %s, cpu %d, %s time\n", pcap_path.c_str(),
+              packets.size(), runs, pcap_lib_version(), sched_getcpu(),
+              use_cpu_time() ? "thread CPU" : "wall-clock");
   std::printf("%-40s %-20s %5s %7s %12s %9s %9s %9s\n", "filter", "impl", "insns", "accept",
               "verdictsum", "median", "min", "max");
 
   struct Result {
     std::string name;
     double ours, pcap;
+    double jit = 0;  // 0: no JIT here
   };
   std::vector<Result> results;
   std::map<std::string, double> natives;
@@ -194,6 +249,15 @@ int main(int argc, char** argv) {
     if (ours.verdict_sum != pcap.verdict_sum || ours.accepted != pcap.accepted)
       std::printf("  !! verdicts differ from libpcap's\n");
     results.push_back({f.name == "arp" ? "arp" : f.expression, ours.median, pcap.median});
+    if (auto jit = bpf::Vm::create(f.program, bpf::Engine::Jit)) {
+      const Measurement j = measure(packets, runs, ms, [&](const Packet& p) {
+        return jit->run({p.data, p.caplen});
+      });
+      row(f.expression, "ninep jit", insns.size(), j);
+      if (j.verdict_sum != pcap.verdict_sum || j.accepted != pcap.accepted)
+        std::printf("  !! jit verdicts differ from libpcap's\n");
+      results.back().jit = j.median;
+    }
     if (f.name == "arp" || f.expression == "tcp port 80") {
       const auto native = f.name == "arp" ? bench::native_arp : bench::native_tcp_port_80;
       const Measurement c =
@@ -211,25 +275,36 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("\n%-40s %10s %10s %8s\n", "filter", "ours ns", "pcap ns", "ours/pcap");
-  std::vector<double> ours_all, pcap_all, ours8, pcap8;
+  const bool with_jit = !results.empty() && results.front().jit > 0;
+  std::printf("\n%-40s %10s %10s %8s", "filter", "ours ns", "pcap ns", "ours/pcap");
+  if (with_jit) std::printf(" %10s %8s", "jit ns", "jit/pcap");
+  std::printf("\n");
+  std::vector<double> ours_all, pcap_all, jit_all, ours8, pcap8, jit8;
   for (const Result& r : results) {
-    std::printf("%-40s %10.2f %10.2f %8.2f\n", r.name.c_str(), r.ours, r.pcap, r.ours / r.pcap);
-    ours_all.push_back(r.ours), pcap_all.push_back(r.pcap);
+    std::printf("%-40s %10.2f %10.2f %8.2f", r.name.c_str(), r.ours, r.pcap, r.ours / r.pcap);
+    if (with_jit) std::printf(" %10.2f %8.2f", r.jit, r.jit / r.pcap);
+    std::printf("\n");
+    ours_all.push_back(r.ours), pcap_all.push_back(r.pcap), jit_all.push_back(r.jit);
     if (r.name.find("tcpflags") == std::string::npos)
-      ours8.push_back(r.ours), pcap8.push_back(r.pcap);
+      ours8.push_back(r.ours), pcap8.push_back(r.pcap), jit8.push_back(r.jit);
   }
-  std::printf("%-40s %10.2f %10.2f %8.2f\n", fmt::format("geomean, all {}", results.size()).c_str(),
-              geomean(ours_all), geomean(pcap_all), geomean(ours_all) / geomean(pcap_all));
-  std::printf("%-40s %10.2f %10.2f %8.2f\n",
-              fmt::format("geomean, {} (excl. tcpflags)", ours8.size()).c_str(), geomean(ours8),
-              geomean(pcap8), geomean(ours8) / geomean(pcap8));
+  auto summary = [&](const std::string& name, const std::vector<double>& ours,
+                     const std::vector<double>& pcap, const std::vector<double>& jit) {
+    std::printf("%-40s %10.2f %10.2f %8.2f", name.c_str(), geomean(ours), geomean(pcap),
+                geomean(ours) / geomean(pcap));
+    if (with_jit) std::printf(" %10.2f %8.2f", geomean(jit), geomean(jit) / geomean(pcap));
+    std::printf("\n");
+  };
+  summary(fmt::format("geomean, all {}", results.size()), ours_all, pcap_all, jit_all);
+  summary(fmt::format("geomean, {} (excl. tcpflags)", ours8.size()), ours8, pcap8, jit8);
   for (const auto& [name, ns] : natives) {
     auto it = std::find_if(results.begin(), results.end(),
                            [&](const Result& r) { return r.name == name; });
-    if (it != results.end())
-      std::printf("%-40s native %.2f ns: interpreter %.2fx native\n", name.c_str(), ns,
-                  it->ours / ns);
+    if (it == results.end()) continue;
+    std::printf("%-40s native %.2f ns: interpreter %.2fx native", name.c_str(), ns, it->ours / ns);
+    if (it->jit > 0) std::printf(", jit %.2fx native", it->jit / ns);
+    std::printf("\n");
   }
+  report_compile_times(filters);
   return 0;
 }

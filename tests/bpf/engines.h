@@ -1,6 +1,9 @@
 // The engines a Vm can use on this machine, so that semantic and differential tests cover each.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <string>
 #include <vector>
 
 #include "bpf/vm.h"
@@ -21,5 +24,24 @@ inline const std::vector<Engine>& available_engines() {
   }();
   return engines;
 }
+
+// Reports the first disagreement of each engine with the reference (later ones are mostly the same
+// bug) and lets the comparison of the other engines go on.
+class Disagreements {
+ public:
+  // `describe()` says what was being compared.
+  template <typename T, typename Describe>
+  void check(Engine engine, const T& ours, const T& expected, Describe&& describe) {
+    bool& failed = failed_[engine == Engine::Jit ? 1 : 0];
+    if (ours == expected || failed) return;
+    failed = true;
+    ADD_FAILURE() << engine_name(engine) << " gives " << ours << ", expected " << expected << ": "
+                  << describe();
+  }
+  bool any() const { return failed_[0] || failed_[1]; }
+
+ private:
+  bool failed_[2] = {false, false};
+};
 
 }  // namespace ninep::bpf::testing

@@ -111,6 +111,7 @@ Connection::~Connection() {
 }
 
 void Connection::stop() {
+  stop_requested_.store(true, std::memory_order_relaxed);
   std::uint64_t one = 1;
   ssize_t n = ::write(wake_.get(), &one, sizeof one);
   (void)n;
@@ -134,7 +135,7 @@ void Connection::run() {
   bool drained = true;
   const char* why = "closed by peer";
   for (;;) {
-    if (drained && !wait_stream(POLLIN)) {
+    if (stop_requested_.load(std::memory_order_relaxed) || (drained && !wait_stream(POLLIN))) {
       why = "stopped";
       break;
     }

@@ -6,6 +6,7 @@
 
 #include <sys/uio.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -67,6 +68,7 @@ class Connection {
   Session session_;
   UniqueFd fd_;
   UniqueFd wake_;  // eventfd: stop() makes it readable
+  std::atomic<bool> stop_requested_{false};
   p9::FrameReader reader_;
   Worker reader_worker_;  // for requests the reader runs itself
   bool versioned_ = false;

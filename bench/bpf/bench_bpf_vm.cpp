@@ -217,8 +217,9 @@ int main(int argc, char** argv) {
         {p.data.data(), static_cast<std::uint32_t>(p.data.size()), p.original_length});
   const auto filters = load_filters(filters_dir);
 
-  std::printf("# %s, %zu packets, runs=%d, libpcap: %s, cpu %d\n", pcap_path.c_str(),
-              packets.size(), runs, pcap_lib_version(), sched_getcpu());
+  std::printf("# %s, %zu packets, runs=%d, libpcap: %s, cpu %d, %s time\n", pcap_path.c_str(),
+              packets.size(), runs, pcap_lib_version(), sched_getcpu(),
+              use_cpu_time() ? "thread CPU" : "wall-clock");
   std::printf("%-40s %-20s %5s %7s %12s %9s %9s %9s\n", "filter", "impl", "insns", "accept",
               "verdictsum", "median", "min", "max");
 

@@ -4,18 +4,19 @@
 # that QEMU connects to the server's unix socket. Inside the guest, `ninep mount --via kernel`
 # relays the port through a socketpair and hands one end to mount(2) with trans=fd.
 #
-#   run-suite.sh --work DIR --ninep BIN --ntest BIN [--server ninep|diod] [--timeout SECONDS]
-#                [--idle-timeout SECONDS]
-#                [--guest-mount "CMD"] [--guest-umount "CMD"] [--guest-bin BIN]... [--only "CHECK..."] [--smp N]
+#   run-suite.sh --work DIR --ninep BIN --ntest BIN [--server ninep|diod]
+#                [--timeout SECONDS] [--idle-timeout SECONDS] [--only "CHECK..."] [--smp N]
+#                [--guest-mount "CMD"] [--guest-umount "CMD"] [--guest-bin BIN]...
 #                [--server-arg ARG]... [--keep] [--verbose]
 #
-# DIR holds the downloaded kernel (reused between runs) and a run directory per run. One guest
-# boot runs every mount configuration. Prints one line per check (PASS/FAIL, failing commands
-# shown), the timings of each check per configuration, and exits 0 only if everything passed.
+# DIR holds the downloaded kernel (DIR/linux-image, reused between runs) and one directory per
+# run (DIR/run.*, removed afterwards unless --keep). One guest boot runs every mount
+# configuration. Prints one line per check (PASS/FAIL, failing commands shown), the timings of
+# each check per configuration, and exits 0 only if everything passed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-work="" ninep="" ntest="" server=ninep timeout=1500 idle_timeout=300 keep=0 verbose=0 only="" smp=1
+work="" ninep="" ntest="" server=ninep timeout=1200 idle_timeout=300 keep=0 verbose=0 only="" smp=1
 server_args=()
 guest_mount="ninep mount --via kernel"
 guest_umount="ninep umount"
@@ -53,7 +54,7 @@ done
 
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
-eval "$("$here/fetch-kernel.sh" "$work/kernel")"  # KERNEL=..., MODULES=...
+eval "$("$here/fetch-kernel.sh" "$work/linux-image")"  # KERNEL=..., MODULES=...
 
 run=$(mktemp -d "$work/run.XXXXXX")
 chmod 755 "$run"  # servers that drop privileges must reach the export
@@ -61,7 +62,11 @@ export_dir=$run/export
 outside=$run/outside
 sock=$run/9p.sock
 server_pid=""
+qemu_pid=""
 cleanup() {
+  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
+    kill -9 "$qemu_pid" 2>/dev/null || true
+  fi
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
@@ -69,6 +74,7 @@ cleanup() {
   if [ "$keep" = 0 ]; then rm -rf "$run"; fi
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM HUP
 
 # ---- host fixtures -------------------------------------------------------------------------------
 mkdir -p "$export_dir/fixtures/big10k" "$outside"

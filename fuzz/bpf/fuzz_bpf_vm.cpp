@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(text && *text == program);
 
   const bool accepted = !find_rejection(program).has_value();
-  auto vm = Vm::create(program);
+  auto vm = Vm::create(program, Engine::Interpreter);  // fuzz_bpf_jit compares the engines
   check(vm.has_value() == accepted);
   if (!vm) return 0;
 

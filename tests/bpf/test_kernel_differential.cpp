@@ -201,7 +201,7 @@ TEST_F(KernelFilter, RandomValidProgramsKeepWhatTheKernelKeeps) {
   std::mt19937_64 rng(0x6b65726e656c);
   testing::Disagreements disagreements;
   int programs = 0, packets = 0, kept_nonzero = 0, dropped = 0;
-  for (int n = 0; n < 3000; ++n) {
+  for (int n = 0; n < 6000; ++n) {
     testing::RandomProgramOptions options;
     options.fold_result = n % 3 != 0;
     const Program p = random_valid_program(rng, options);

@@ -23,6 +23,7 @@
 #include "fuse/connection.h"
 #include "fuse/fuse_mount.h"
 #include "fuse/inode_table.h"
+#include "fuse/work_pool.h"
 
 namespace ninep::fuse {
 
@@ -122,6 +123,13 @@ class FileSystem {
   Result<std::uint8_t> lock_once(OpenHandle& h, const client::LockRequest& lr,
                                  const Connection::Snapshot& snap);
   void lock_wait(fuse_req_t req, OpenHandle& h, client::LockRequest lr, bool sleep);
+  // Releases every lock taken through `h` (whole file; best effort).
+  void unlock_all(OpenHandle& h, std::uint32_t pid);
+  void readdir_plain(fuse_req_t req, size_t size, std::uint64_t off, OpenHandle& h);
+  void readdir_plus(fuse_req_t req, size_t size, std::uint64_t off, OpenHandle& h);
+  // Makes the handle's buffered entries continue at cookie `off` (fetching if needed). False at
+  // the end of the directory.
+  Result<bool> position_entries(fuse_req_t req, OpenHandle& h, std::uint64_t off, std::size_t size);
 
   double entry_timeout() const;
   double attr_timeout() const;
@@ -134,6 +142,7 @@ class FileSystem {
   std::function<void()> on_ready_;
   std::atomic<std::uint64_t> open_handles_{0};
   std::uint32_t max_io_ = 0;
+  WorkPool lookups_{8};  // readdirplus looks its entries up in parallel
 };
 
 }  // namespace ninep::fuse

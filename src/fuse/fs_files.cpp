@@ -154,20 +154,22 @@ void FileSystem::flush(fuse_req_t req, fuse_file_info* fi) {
     std::lock_guard lk(h.mu);
     locked = h.locked;
   }
-  if (locked) {
-    // close() drops the POSIX locks the closing process holds on the file.
-    client::LockRequest unlock;
-    unlock.type = p9::kLockUnlck;
-    unlock.proc_id = static_cast<std::uint32_t>(fuse_req_ctx(req)->pid);
-    unlock.client_id = "ninep-fuse";
-    auto snap = conn_.current();
-    (void)lock_once(h, unlock, snap);
-  }
+  // close() drops the POSIX locks the closing process holds on the file.
+  if (locked) unlock_all(h, static_cast<std::uint32_t>(fuse_req_ctx(req)->pid));
   fuse_reply_err(req, 0);
 }
 
 void FileSystem::release(fuse_req_t req, fuse_file_info* fi) {
-  delete handle_of(fi);  // drops the fid: clunked asynchronously
+  OpenHandle* h = handle_of(fi);
+  bool locked;
+  {
+    std::lock_guard lk(h->mu);
+    locked = h->locked;
+  }
+  // Locks (flock's too) end with the open file. The clunk below is asynchronous, so release them
+  // explicitly first: another process may try to take them the moment close() returns.
+  if (locked) unlock_all(*h, static_cast<std::uint32_t>(fuse_req_ctx(req)->pid));
+  delete h;  // drops the fid: clunked asynchronously
   open_handles_.fetch_sub(1);
   fuse_reply_err(req, 0);
 }
@@ -208,83 +210,140 @@ Result<void> FileSystem::fill_dir_entries(OpenHandle& h, std::uint64_t off, std:
   return {};
 }
 
-void FileSystem::readdir(fuse_req_t req, size_t size, off_t off_in, fuse_file_info* fi, bool plus) {
-  OpenHandle& h = *handle_of(fi);
-  auto off = static_cast<std::uint64_t>(off_in);
-  std::vector<char> out(size);
-  std::size_t used = 0;
-  Error failure{};
-  std::vector<fuse_ino_t> referenced;  // readdirplus entries that took a lookup reference
+Result<bool> FileSystem::position_entries(fuse_req_t req, OpenHandle& h, std::uint64_t off,
+                                          std::size_t size) {
   for (;;) {
-    // Where the handle's buffered entries stand: the cookie of the entry last passed on.
-    client::DirEntry entry;
-    bool have = false, refill = false;
-    std::uint64_t refill_from = off;
+    bool refill;
     {
       std::lock_guard lk(h.mu);
-      std::uint64_t expected =
-          h.next_entry == 0 ? h.entries_from : h.entries[h.next_entry - 1].offset;
-      if (expected != off || h.entries_from == ~std::uint64_t(0)) {
-        refill = true;
+      // Where the buffered entries stand: the cookie of the entry last passed on.
+      std::uint64_t at = h.next_entry == 0 ? h.entries_from : h.entries[h.next_entry - 1].offset;
+      if (at != off || h.entries_from == ~std::uint64_t(0)) {
+        refill = true;  // first call, rewinddir/seekdir, or a reconnect
       } else if (h.next_entry < h.entries.size()) {
-        entry = h.entries[h.next_entry];
-        have = true;
-      } else if (!h.at_end) {
+        return true;
+      } else if (h.at_end) {
+        return false;
+      } else {
         refill = true;
       }
     }
     if (refill) {
       auto r = retrying<void>(req, [&](const Connection::Snapshot& snap) {
-        return fill_dir_entries(h, refill_from, size, snap);
+        return fill_dir_entries(h, off, size, snap);
       });
-      if (!r) {
-        failure = r.error();
-        break;
-      }
-      continue;
+      if (!r) return std::unexpected(r.error());
     }
-    if (!have) break;  // end of directory
+  }
+}
 
+void FileSystem::readdir(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, bool plus) {
+  if (plus)
+    readdir_plus(req, size, static_cast<std::uint64_t>(off), *handle_of(fi));
+  else
+    readdir_plain(req, size, static_cast<std::uint64_t>(off), *handle_of(fi));
+}
+
+void FileSystem::readdir_plain(fuse_req_t req, size_t size, std::uint64_t off, OpenHandle& h) {
+  std::vector<char> out(size);
+  std::size_t used = 0;
+  for (;;) {
+    auto more = position_entries(req, h, off, size);
+    if (!more) {
+      if (used == 0) return reply_error(req, more.error());
+      break;
+    }
+    if (!*more) break;
+    std::lock_guard lk(h.mu);
+    const auto& e = h.entries[h.next_entry];
     struct stat st {};
-    st.st_ino = entry.qid.path;
-    st.st_mode = static_cast<mode_t>(entry.type) << 12;  // DT_* is S_IF* >> 12
-    std::size_t room = size - used;
-    std::size_t need;
-    bool dot = entry.name == "." || entry.name == "..";
-    if (plus && !dot) {
-      auto e = retrying<fuse_entry_param>(req, [&](const Connection::Snapshot& snap) {
-        return lookup_entry(h.node, entry.name, snap);
+    st.st_ino = e.qid.path;
+    st.st_mode = static_cast<mode_t>(e.type) << 12;  // DT_* is S_IF* >> 12
+    std::size_t need = fuse_add_direntry(req, out.data() + used, size - used, e.name.c_str(), &st,
+                                         static_cast<off_t>(e.offset));
+    if (need > size - used) break;
+    used += need;
+    off = e.offset;
+    ++h.next_entry;
+  }
+  fuse_reply_buf(req, out.data(), used);
+}
+
+void FileSystem::readdir_plus(fuse_req_t req, size_t size, std::uint64_t off, OpenHandle& h) {
+  std::vector<char> out(size);
+  std::size_t used = 0;
+  std::vector<fuse_ino_t> referenced;  // entries passed on with a lookup reference
+  Error failure{};
+  for (;;) {
+    auto more = position_entries(req, h, off, size);
+    if (!more) {
+      failure = more.error();
+      break;
+    }
+    if (!*more) break;
+    // The entries that fit in what is left of the reply, looked up all at once.
+    std::vector<client::DirEntry> run;
+    {
+      std::lock_guard lk(h.mu);
+      std::size_t room = size - used;
+      for (std::size_t i = h.next_entry; i < h.entries.size(); ++i) {
+        std::size_t need =
+            fuse_add_direntry_plus(req, nullptr, 0, h.entries[i].name.c_str(), nullptr, 0);
+        if (need > room) break;
+        room -= need;
+        run.push_back(h.entries[i]);
+      }
+    }
+    if (run.empty()) break;  // the reply is full
+    std::vector<Result<fuse_entry_param>> found(run.size(), fail(0));
+    std::vector<std::function<void()>> tasks;
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      if (run[i].name == "." || run[i].name == "..") continue;
+      tasks.push_back([&, i] {
+        found[i] = retrying<fuse_entry_param>(req, [&](const Connection::Snapshot& snap) {
+          return lookup_entry(h.node, run[i].name, snap);
+        });
       });
-      if (!e) {
-        if (e.error().code == ENOENT) {  // removed since the server listed it
-          std::lock_guard lk(h.mu);
-          ++h.next_entry;
-          off = entry.offset;
+    }
+    lookups_.run_all(tasks);
+    bool stop = false;
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      const auto& e = run[i];
+      bool dot = e.name == "." || e.name == "..";
+      if (stop) {
+        if (!dot && found[i]) inodes_.unremember(found[i]->ino);
+        continue;
+      }
+      std::size_t need;
+      if (dot) {
+        fuse_entry_param pe{};  // ino 0: the kernel takes no reference for "." and ".."
+        pe.attr.st_ino = e.qid.path;
+        pe.attr.st_mode = S_IFDIR;
+        need = fuse_add_direntry_plus(req, out.data() + used, size - used, e.name.c_str(), &pe,
+                                      static_cast<off_t>(e.offset));
+      } else if (!found[i]) {
+        if (found[i].error().code != ENOENT) {  // ENOENT: removed since it was listed: skip it
+          failure = found[i].error();
+          stop = true;
           continue;
         }
-        failure = e.error();
-        break;
+        need = 0;
+      } else {
+        need = fuse_add_direntry_plus(req, out.data() + used, size - used, e.name.c_str(),
+                                      &*found[i], static_cast<off_t>(e.offset));
+        if (need <= size - used) referenced.push_back(found[i]->ino);
       }
-      need = fuse_add_direntry_plus(req, out.data() + used, room, entry.name.c_str(), &*e,
-                                    static_cast<off_t>(entry.offset));
-      if (need > room)
-        inodes_.unremember(e->ino);
-      else
-        referenced.push_back(e->ino);
-    } else if (plus) {
-      fuse_entry_param e{};  // ino 0: the kernel takes no reference for "." and ".."
-      e.attr = st;
-      need = fuse_add_direntry_plus(req, out.data() + used, room, entry.name.c_str(), &e,
-                                    static_cast<off_t>(entry.offset));
-    } else {
-      need = fuse_add_direntry(req, out.data() + used, room, entry.name.c_str(), &st,
-                               static_cast<off_t>(entry.offset));
+      if (need > size - used) {  // cannot happen: sizes were counted above
+        if (!dot) inodes_.unremember(found[i]->ino);
+        stop = true;
+        continue;
+      }
+      used += need;
+      off = e.offset;
+      std::lock_guard lk(h.mu);
+      ++h.next_entry;
     }
-    if (need > room) break;
-    used += need;
-    off = entry.offset;
-    std::lock_guard lk(h.mu);
-    ++h.next_entry;
+    if (stop) break;
   }
   if (used == 0 && failure.code != 0) return reply_error(req, failure);
   if (fuse_reply_buf(req, out.data(), used) != 0) {

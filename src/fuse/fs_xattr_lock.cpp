@@ -47,6 +47,15 @@ void reply_sized(fuse_req_t req, const char* data, std::size_t len, std::size_t 
 }  // namespace
 
 void FileSystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  // With loose caching a recent "no such attribute" answers without a round trip: the kernel
+  // asks for security.capability before every write, and ls for ACLs and labels of every file.
+  bool loose = opts_.cache == CacheMode::Loose;
+  auto ttl = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(opts_.loose_timeout));
+  if (loose) {
+    if (auto n = inodes_.get(ino); n && inodes_.known_absent_xattr(*n, name, ttl))
+      return (void)fuse_reply_err(req, ENODATA);
+  }
   auto v = retrying<std::vector<std::uint8_t>>(
       req, [&](const Connection::Snapshot& snap) -> Result<std::vector<std::uint8_t>> {
         auto n = node(ino);
@@ -55,6 +64,9 @@ void FileSystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size
         if (!f) return std::unexpected(f.error());
         return (*f)->xattr_get(name);
       });
+  if (loose && !v && v.error().code == ENODATA) {
+    if (auto n = inodes_.get(ino)) inodes_.set_absent_xattr(*n, name);
+  }
   if (!v) return reply_error(req, v.error());
   reply_sized(req, reinterpret_cast<const char*>(v->data()), v->size(), size);
 }
@@ -87,6 +99,7 @@ void FileSystem::setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, cons
     if (!f) return std::unexpected(f.error());
     return (*f)->xattr_set(name, bytes, static_cast<std::uint32_t>(flags));
   });
+  if (auto n = inodes_.get(ino)) inodes_.forget_absent_xattrs(*n);
   if (!r) return reply_error(req, r.error());
   fuse_reply_err(req, 0);
 }
@@ -99,6 +112,7 @@ void FileSystem::removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
     if (!f) return std::unexpected(f.error());
     return (*f)->xattr_remove(name);
   });
+  if (auto n = inodes_.get(ino)) inodes_.forget_absent_xattrs(*n);
   if (!r) return reply_error(req, r.error());
   fuse_reply_err(req, 0);
 }
@@ -108,6 +122,14 @@ Result<std::uint8_t> FileSystem::lock_once(OpenHandle& h, const client::LockRequ
   auto f = fid_for(h, snap);
   if (!f) return std::unexpected(f.error());
   return (*f)->lock(lr);
+}
+
+void FileSystem::unlock_all(OpenHandle& h, std::uint32_t pid) {
+  client::LockRequest unlock;
+  unlock.type = p9::kLockUnlck;
+  unlock.proc_id = pid;
+  unlock.client_id = kClientId;
+  (void)lock_once(h, unlock, conn_.current());
 }
 
 void FileSystem::getlk(fuse_req_t req, fuse_file_info* fi, struct flock* lock) {

@@ -107,6 +107,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
                                                      const std::string& dir) {
   std::unique_ptr<FuseMount> m(new FuseMount);
   m->dir_ = dir;
+  m->max_threads_ = std::max(2u, opts.max_threads);
   m->session_ = std::make_unique<Session>();
 
   ConnectionOptions co;
@@ -198,8 +199,9 @@ Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
     s.loop_thread = pthread_self();
   }
   fuse_loop_config* cfg = fuse_loop_cfg_create();
-  fuse_loop_cfg_set_max_threads(cfg, 32);
-  fuse_loop_cfg_set_idle_threads(cfg, 16);
+  // Idle workers are kept (up to half): creating a thread per burst of requests costs more.
+  fuse_loop_cfg_set_max_threads(cfg, max_threads_);
+  fuse_loop_cfg_set_idle_threads(cfg, std::max(1u, max_threads_ / 2));
   int rc = fuse_session_loop_mt(s.se, cfg);
   fuse_loop_cfg_destroy(cfg);
   {

@@ -70,6 +70,7 @@ class FuseMount {
   FuseMount() = default;
   struct Session;
   std::string dir_;
+  unsigned max_threads_ = 32;
   std::unique_ptr<FileSystem> fs_;
   std::unique_ptr<Session> session_;
 };

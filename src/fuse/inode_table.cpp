@@ -164,6 +164,33 @@ std::shared_ptr<client::Fid> InodeTable::open_fid(const Inode& node) const {
   return node.open_fid.lock();
 }
 
+bool InodeTable::known_absent_xattr(const Inode& node, std::string_view name,
+                                    std::chrono::steady_clock::duration ttl) const {
+  std::lock_guard lk(mu_);
+  auto now = std::chrono::steady_clock::now();
+  for (const auto& [n, since] : node.absent_xattrs)
+    if (n == name) return now - since < ttl;
+  return false;
+}
+
+void InodeTable::set_absent_xattr(Inode& node, std::string_view name) {
+  std::lock_guard lk(mu_);
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [n, since] : node.absent_xattrs) {
+    if (n == name) {
+      since = now;
+      return;
+    }
+  }
+  if (node.absent_xattrs.size() >= 8) node.absent_xattrs.erase(node.absent_xattrs.begin());
+  node.absent_xattrs.emplace_back(std::string(name), now);
+}
+
+void InodeTable::forget_absent_xattrs(Inode& node) {
+  std::lock_guard lk(mu_);
+  node.absent_xattrs.clear();
+}
+
 std::size_t InodeTable::size() const {
   std::lock_guard lk(mu_);
   return by_ino_.size();

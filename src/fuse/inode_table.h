@@ -9,6 +9,7 @@
 #define FUSE_USE_VERSION 314
 #include <fuse3/fuse_lowlevel.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,9 @@ struct Inode {
   client::Attr attr;  // the last attributes the server sent
   bool has_attr = false;
   std::weak_ptr<client::Fid> open_fid;  // an open file of this node, while there is one
+  // Loose caching: attribute names the server recently said the file does not have (the kernel
+  // asks for security.capability before every write, ls for ACLs and labels of every file).
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> absent_xattrs;
 };
 
 class InodeTable {
@@ -90,6 +94,12 @@ class InodeTable {
   // Records an open fid of `node`, and returns the latest one that is still open (or null).
   void set_open_fid(Inode& node, const std::shared_ptr<client::Fid>& fid);
   std::shared_ptr<client::Fid> open_fid(const Inode& node) const;
+
+  // The absent-xattr cache (see Inode::absent_xattrs).
+  bool known_absent_xattr(const Inode& node, std::string_view name,
+                          std::chrono::steady_clock::duration ttl) const;
+  void set_absent_xattr(Inode& node, std::string_view name);
+  void forget_absent_xattrs(Inode& node);
 
   std::size_t size() const;
 

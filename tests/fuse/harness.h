@@ -77,7 +77,7 @@ struct CommandResult {
   std::string output;  // stdout and stderr
 };
 // Runs `sh -c command` (with `timeout` seconds as an upper bound) and captures its output.
-CommandResult run_shell(const std::string& command, int timeout_seconds = 240);
+CommandResult run_shell(const std::string& command, int timeout_seconds = 600);
 // Single-quotes `s` for sh.
 std::string shell_quote(const std::string& s);
 

@@ -1,7 +1,10 @@
 #include "fake_server.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <termios.h>
 
 #include <cstring>
 
@@ -10,7 +13,22 @@
 
 namespace ninep::testing {
 
-FakeServer::FakeServer() {
+FakeServer::FakeServer(Channel channel) {
+  if (channel == Channel::Pty) {
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) return;
+    fd_.reset(master);
+    client_.reset(::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    // Raw on both sides: no echo, no line discipline, all 8 bits.
+    for (int fd : {fd_.get(), client_.get()}) {
+      termios t;
+      if (fd >= 0 && ::tcgetattr(fd, &t) == 0) {
+        ::cfmakeraw(&t);
+        ::tcsetattr(fd, TCSANOW, &t);
+      }
+    }
+    return;
+  }
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
     fd_.reset(sv[0]);

@@ -24,7 +24,10 @@ class FakeServer {
     }
   };
 
-  FakeServer();
+  enum class Channel { SocketPair, Pty };
+  // Pty: the client end is a raw pseudo-terminal, a descriptor that is not a socket (like a
+  // serial port), to exercise the client's poll-based reader.
+  explicit FakeServer(Channel channel = Channel::SocketPair);
   // The client's end (take once).
   UniqueFd client_end();
   // The next request frame, or nullopt when none arrives within `timeout` or the client closed.

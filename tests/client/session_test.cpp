@@ -404,6 +404,33 @@ TEST(SessionTest, ReadLongerThanTheBufferIsAProtocolError) {
   EXPECT_EQ(n.error().code, EPROTO);
 }
 
+// A descriptor that is not a socket (a serial-like pty) works too, and a local shutdown still
+// wakes the reader (which cannot use shutdown(2) on it).
+TEST(SessionTest, WorksOverANonSocketDescriptor) {
+  FakeServer fake(FakeServer::Channel::Pty);
+  auto s = start(fake, 8192);
+  ASSERT_TRUE(s.session) << s.error.to_string();
+  Fid root = attach(fake, *s.session);
+  std::vector<std::uint8_t> buf(3000);
+  auto fut = std::async(std::launch::async, [&] { return root.read_some(0, buf); });
+  auto r = fake.next();
+  ASSERT_TRUE(r);
+  std::vector<std::uint8_t> data(3000);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7);
+  fake.send(r->tag(), p9::Rread{data});
+  auto n = fut.get();
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, data.size());
+  EXPECT_EQ(buf, data);
+  auto pending = std::async(std::launch::async, [&] { return root.getattr(); });
+  ASSERT_TRUE(fake.next());
+  s.session->shutdown();
+  ASSERT_EQ(pending.wait_for(1s), std::future_status::ready);
+  auto a = pending.get();
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, ESHUTDOWN);
+}
+
 TEST(SessionTest, WalkOfMoreThan16NamesIsSplit) {
   FakeServer fake;
   auto s = start(fake, 8192);

@@ -8,6 +8,7 @@ sh scripts/setup.sh
 if [ "${1:-}" = "--sanitize" ]; then
   sh scripts/build.sh build-asan -DNINEP_SANITIZE=ON -DNINEP_BENCH=OFF
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS=suppressions=$(pwd)/scripts/lsan.supp
   ctest --test-dir build-asan -j2 --output-on-failure --timeout 600 -LE kernel
 else
   sh scripts/build.sh build

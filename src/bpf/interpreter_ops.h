@@ -23,11 +23,12 @@ namespace ninep::bpf::interpreter {
 #define NINEP_BPF_INTERPRETER_OPS(X)                                                               \
   X(RET_K)                                                                                         \
   X(RET_A)                                                                                         \
-  X(LD_W_ABS) X(LD_H_ABS) X(LD_B_ABS) X(LD_W_IND) X(LD_H_IND) X(LD_B_IND) X(LD_IMM) X(LDX_IMM)     \
-      X(LD_MEM) X(LDX_MEM) X(LD_LEN) X(LDX_LEN) X(LDX_MSH) X(LD_PROTO) X(LD_CTX32) X(LD_DEVICE32)  \
-          X(LD_RAND) X(LD_NLA) X(LD_NLAN) X(ST) X(STX) X(TAX) X(TXA) X(ADD_K) X(MUL_K) X(DIV_K)    \
-              X(MOD_K) X(AND_K) X(OR_K) X(XOR_K) X(LSH_K) X(RSH_K) X(ADD_X) X(SUB_X) X(MUL_X)      \
-                  X(DIV_X) X(MOD_X) X(AND_X) X(OR_X) X(XOR_X) X(LSH_X) X(RSH_X) X(NEG) X(JA)       \
+  X(LD_W_ABS)                                                                                      \
+  X(LD_H_ABS) X(LD_B_ABS) X(LD_W_IND) X(LD_H_IND) X(LD_B_IND) X(LD_IMM) X(LDX_IMM) X(LD_MEM)       \
+      X(LDX_MEM) X(LD_LEN) X(LDX_LEN) X(LDX_MSH) X(LD_PROTO) X(LD_CTX32) X(LD_DEVICE32) X(LD_RAND) \
+          X(LD_NLA) X(LD_NLAN) X(ST) X(STX) X(TAX) X(TXA) X(ADD_K) X(MUL_K) X(DIV_K) X(MOD_K)      \
+              X(AND_K) X(OR_K) X(XOR_K) X(LSH_K) X(RSH_K) X(ADD_X) X(SUB_X) X(MUL_X) X(DIV_X)      \
+                  X(MOD_X) X(AND_X) X(OR_X) X(XOR_X) X(LSH_X) X(RSH_X) X(NEG) X(JA)                \
                       NINEP_BPF_CONDITIONAL(X, JEQ_K) NINEP_BPF_CONDITIONAL(X, JGT_K)              \
                           NINEP_BPF_CONDITIONAL(X, JGE_K) NINEP_BPF_CONDITIONAL(X, JSET_K)         \
                               NINEP_BPF_CONDITIONAL(X, JEQ_X) NINEP_BPF_CONDITIONAL(X, JGT_X)      \

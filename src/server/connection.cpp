@@ -112,6 +112,8 @@ Connection::~Connection() {
 
 void Connection::stop() {
   stop_requested_.store(true, std::memory_order_relaxed);
+  // A socket is read (and written) blocking; shutting it down wakes both with EOF/EPIPE.
+  if (stream_is_socket_) ::shutdown(fd_.get(), SHUT_RDWR);
   std::uint64_t one = 1;
   ssize_t n = ::write(wake_.get(), &one, sizeof one);
   (void)n;
@@ -129,13 +131,19 @@ bool Connection::wait_stream(short events) {
 }
 
 void Connection::run() {
+  // Sockets are read blocking: a thread asleep in read() is woken by the sender's data directly,
+  // which on small requests is much quicker than a wake-up through poll() (a serial client's
+  // round trip went from ~190 to ~110 us here). Other streams (pipes, ttys) cannot be shut down
+  // by stop(), so they are non-blocking and wait in poll() with the wake-up eventfd.
   const int flags = fcntl(fd_.get(), F_GETFL);
-  if (flags >= 0) fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK);
+  if (flags >= 0)
+    fcntl(fd_.get(), F_SETFL, stream_is_socket_ ? flags & ~O_NONBLOCK : flags | O_NONBLOCK);
   log_.log(LogLevel::Info, "connection {}: open", id());
   bool drained = true;
   const char* why = "closed by peer";
   for (;;) {
-    if (stop_requested_.load(std::memory_order_relaxed) || (drained && !wait_stream(POLLIN))) {
+    if (stop_requested_.load(std::memory_order_relaxed) ||
+        (drained && !stream_is_socket_ && !wait_stream(POLLIN))) {
       why = "stopped";
       break;
     }
@@ -150,7 +158,10 @@ void Connection::run() {
       why = std::strerror(errno);
       break;
     }
-    if (n == 0) break;
+    if (n == 0) {
+      if (stop_requested_.load(std::memory_order_relaxed)) why = "stopped";
+      break;
+    }
     drained = static_cast<std::size_t>(n) < space.size();
     reader_.commit(static_cast<std::size_t>(n));
     bool ok = true;

@@ -21,6 +21,8 @@ constexpr std::uint32_t kMinMsize = 512;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr auto kFirstRetry = std::chrono::milliseconds(1);
 constexpr auto kMaxRetry = std::chrono::milliseconds(50);
+// How long a queued request waits for a running worker before an extra one takes it.
+constexpr auto kStandbyDelay = std::chrono::milliseconds(1);
 // Frame buffers above this size are not kept by more than a few recycled requests.
 constexpr std::size_t kBigFrame = 64 * 1024;
 
@@ -101,6 +103,7 @@ Connection::Connection(const ServerConfig& cfg, const std::vector<Export>& expor
       fd_(std::move(stream)),
       wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       reader_(cfg.max_msize),
+      running_cap_(std::max(2u, std::thread::hardware_concurrency())),
       tags_in_use_(65536 / 64, 0) {
   stream_is_socket_ = is_socket(fd_.get());
 }
@@ -292,11 +295,21 @@ void Connection::enqueue(Request* r) {
   else
     queue_head_ = r;
   queue_tail_ = r;
-  ++queued_count_;
-  if (queued_count_ > idle_workers_ && workers_.size() < std::max(1u, cfg_.threads))
-    workers_.emplace_back(&Connection::worker_main, this);
-  else
+  r->queued_at = std::chrono::steady_clock::now();
+  wake_for_queue();
+}
+
+void Connection::wake_for_queue() {
+  // Enough workers run (or are waking up): one of them takes the request when it is done, or
+  // the standby does (see worker_main).
+  if (executing_ + waking_ >= running_cap_ && (standby_ || waking_ > 0)) return;
+  if (idle_workers_ > waking_) {
+    ++waking_;
     work_cv_.notify_one();
+  } else if (workers_.size() < std::max(1u, cfg_.threads)) {
+    ++waking_;
+    workers_.emplace_back(&Connection::worker_main, this);
+  }
 }
 
 void Connection::handle_version(Request* r) {
@@ -353,7 +366,6 @@ void Connection::handle_flush(Request* r) {
     if (*link == old) *link = old->queue_next;
     if (old->state == Request::State::Queued) {
       if (queue_tail_ == old) queue_tail_ = prev;
-      --queued_count_;
     }
     unlink_inflight(old);
     tags.swap(old->flush_waiters);
@@ -410,23 +422,32 @@ bool Connection::write_frames(std::span<iovec> iov) {
   return true;
 }
 
+// More runnable workers than CPUs only make them preempt each other (and the reader): with
+// data I/O streaming in, a queued request waits for a running worker to finish. So that a
+// worker blocked for long (fsync, a slow disk) cannot stall the queue, one idle worker stands
+// by and takes the head once it has waited kStandbyDelay.
 void Connection::worker_main() {
+  using Clock = std::chrono::steady_clock;
   Worker w;
   std::unique_lock lk(mu_);
+  if (waking_ > 0) --waking_;
   for (;;) {
     Request* r = nullptr;
-    if (queue_head_ != nullptr) {
+    const bool overdue = queue_head_ != nullptr && executing_ >= running_cap_ &&
+                         Clock::now() - queue_head_->queued_at >= kStandbyDelay;
+    if (queue_head_ != nullptr && (executing_ < running_cap_ || overdue)) {
       r = queue_head_;
       queue_head_ = r->queue_next;
       if (queue_head_ == nullptr) queue_tail_ = nullptr;
-      --queued_count_;
     } else if (parked_ != nullptr) {
-      r = take_due_parked(std::chrono::steady_clock::now());
+      r = take_due_parked(Clock::now());
     }
     if (r != nullptr) {
       r->state = Request::State::Executing;
       r->queue_next = nullptr;
       ++executing_;
+      // Whoever runs now may take long: the rest of the queue needs a worker or a standby.
+      if (queue_head_ != nullptr) wake_for_queue();
       lk.unlock();
       execute(r, w);
       lk.lock();
@@ -434,14 +455,20 @@ void Connection::worker_main() {
     }
     if (stopping_) break;
     ++idle_workers_;
-    if (parked_ != nullptr) {
-      auto earliest = parked_->retry_at;
-      for (Request* p = parked_; p != nullptr; p = p->queue_next)
-        earliest = std::min(earliest, p->retry_at);
-      work_cv_.wait_until(lk, earliest);
-    } else {
-      work_cv_.wait(lk);
+    auto deadline = Clock::time_point::max();
+    const bool standby = queue_head_ != nullptr && !standby_;
+    if (standby) {
+      standby_ = true;
+      deadline = queue_head_->queued_at + kStandbyDelay;
     }
+    for (Request* p = parked_; p != nullptr; p = p->queue_next)
+      deadline = std::min(deadline, p->retry_at);
+    if (deadline == Clock::time_point::max())
+      work_cv_.wait(lk);
+    else
+      work_cv_.wait_until(lk, deadline);
+    if (standby) standby_ = false;
+    if (waking_ > 0) --waking_;
     --idle_workers_;
   }
 }
@@ -569,7 +596,6 @@ void Connection::abort_outstanding() {
   };
   drop_list(queue_head_);
   queue_head_ = queue_tail_ = nullptr;
-  queued_count_ = 0;
   drop_list(parked_);
   parked_ = nullptr;
   // What is left is executing: its reply (and pending flushes) will not be sent.

@@ -47,6 +47,7 @@ class Connection {
   void reply_now(const std::uint8_t* frame, std::size_t len);
   bool admit(Request* r);
   void enqueue(Request* r);
+  void wake_for_queue();
 
   // Worker side.
   void worker_main();
@@ -83,9 +84,12 @@ class Connection {
   Request* parked_ = nullptr;    // singly linked through queue_next
   Request* inflight_ = nullptr;  // doubly linked through prev/next
   std::uint32_t inflight_count_ = 0;
-  std::uint32_t queued_count_ = 0;
   std::uint32_t executing_ = 0;
   std::uint32_t idle_workers_ = 0;
+  // Workers running at once before queued requests wait for one of them (CPUs, at least 2).
+  const std::uint32_t running_cap_;
+  bool standby_ = false;      // an idle worker waits with a deadline for the queue's head
+  std::uint32_t waking_ = 0;  // workers notified or started that have not looked at the queue
   bool stopping_ = false;
   std::vector<std::uint64_t> tags_in_use_;  // bitmap of 65536 tags
   std::vector<std::unique_ptr<Request>> requests_;

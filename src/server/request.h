@@ -22,6 +22,8 @@ struct Request {
   // Tags of Tflush requests to answer once this request's reply is out (or it was dropped).
   std::vector<std::uint16_t> flush_waiters;
 
+  // When it entered the run queue (see Connection::worker_main).
+  std::chrono::steady_clock::time_point queued_at{};
   // Blocking Tlock retries.
   std::chrono::steady_clock::time_point retry_at{};
   std::chrono::milliseconds retry_delay{0};

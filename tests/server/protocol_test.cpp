@@ -295,6 +295,32 @@ TEST(Protocol, ASlowRequestDoesNotStallOthers) {
   EXPECT_EQ(second->call.tag, 10);
 }
 
+TEST(Protocol, MoreSlowRequestsThanCpusDoNotStallOthers) {
+  // The server runs about as many workers at once as there are CPUs; beyond that a queued
+  // request waits for a standby worker, briefly, never for the slow ones to finish.
+  const unsigned slow = std::max(2u, std::thread::hardware_concurrency()) + 3;
+  InProcessServer::Options o = slow_fsync(1000ms);
+  o.config.threads = slow + 2;
+  Fixture f(std::move(o));
+  RawClient c = f.raw();
+  c.handshake();
+  open_file(c, *f.srv);
+  auto start = std::chrono::steady_clock::now();
+  for (unsigned i = 0; i < slow; ++i)
+    ASSERT_TRUE(c.send(static_cast<std::uint16_t>(10 + i), p9::Tfsync{1, 0}));
+  ASSERT_TRUE(c.send(5, p9::Tgetattr{1, p9::kGetattrBasic}));
+  auto first = c.recv();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->call.tag, 5);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 800ms);
+  for (unsigned i = 0; i < slow; ++i) {
+    auto r = c.recv(3000);
+    ASSERT_TRUE(r) << "fsync reply " << i;
+    EXPECT_TRUE(std::holds_alternative<p9::Rfsync>(r->call.msg));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1800ms) << "the slow ones ran side by side";
+}
+
 TEST(Protocol, ATagReusedWhileInFlightDisconnects) {
   Fixture f(slow_fsync(500ms));
   RawClient c = f.raw();

@@ -114,7 +114,19 @@ Result<std::uint16_t> Connection::take_tag() {
   std::uint16_t tag = free_tags_.back();
   free_tags_.pop_back();
   ++in_flight_;
-  Slot& s = *slots_[tag];
+  reset_in_flight(*slots_[tag]);
+  return tag;
+}
+
+bool Connection::arm(std::uint16_t tag) {
+  std::lock_guard lk(tags_mu_);
+  if (dead_.load()) return false;
+  ++in_flight_;
+  reset_in_flight(*slots_[tag]);
+  return true;
+}
+
+void Connection::reset_in_flight(Slot& s) {
   std::lock_guard sl(s.mu);
   s.state = State::InFlight;
   s.cancel = false;
@@ -124,23 +136,6 @@ Result<std::uint16_t> Connection::take_tag() {
   s.direct_count = 0;
   s.reply_len = 0;
   s.error = {};
-  return tag;
-}
-
-bool Connection::arm(std::uint16_t tag) {
-  std::lock_guard lk(tags_mu_);
-  if (dead_.load()) return false;
-  ++in_flight_;
-  Slot& s = *slots_[tag];
-  std::lock_guard sl(s.mu);
-  s.state = State::InFlight;
-  s.cancel = false;
-  s.async_fid = p9::kNoFid;
-  s.direct = {};
-  s.got_direct = false;
-  s.reply_len = 0;
-  s.error = {};
-  return true;
 }
 
 void Connection::free_tag(std::uint16_t tag) {
@@ -383,13 +378,17 @@ bool Connection::fill(std::size_t min) {
       continue;
     }
     if (r < 0 && errno == EINTR) continue;
-    Error why = r == 0 ? Error{ECONNRESET, "connection closed by server"}
-                       : Error{errno, "receive from server failed"};
-    std::lock_guard lk(tags_mu_);
-    if (error_.code == 0) error_ = why;
-    return false;
+    return receive_failed(r);
   }
   return true;
+}
+
+bool Connection::receive_failed(ssize_t r) {
+  Error why = r == 0 ? Error{ECONNRESET, "connection closed by server"}
+                     : Error{errno, "receive from server failed"};
+  std::lock_guard lk(tags_mu_);
+  if (error_.code == 0) error_ = why;
+  return false;
 }
 
 bool Connection::take(std::uint8_t* dst, std::size_t n) {
@@ -409,11 +408,7 @@ bool Connection::take(std::uint8_t* dst, std::size_t n) {
         continue;
       }
       if (r < 0 && errno == EINTR) continue;
-      Error why = r == 0 ? Error{ECONNRESET, "connection closed by server"}
-                         : Error{errno, "receive from server failed"};
-      std::lock_guard lk(tags_mu_);
-      if (error_.code == 0) error_ = why;
-      return false;
+      return receive_failed(r);
     }
     if (!fill(std::min(n, rbuf_.size()))) return false;
   }

@@ -93,6 +93,7 @@ class Connection {
   void free_tag(std::uint16_t tag);
   // Marks the reserved flush slot of `tag` in flight (false when the connection is dead).
   bool arm(std::uint16_t tag);
+  void reset_in_flight(Slot& s);
   Result<void> send(std::span<const std::uint8_t> frame, std::span<const std::uint8_t> extra);
   void kill(Error why);
   // Waits until the slot is no longer in flight, the deadline passes or a stop is requested.
@@ -106,6 +107,8 @@ class Connection {
   bool fill(std::size_t min);
   bool take(std::uint8_t* dst, std::size_t n);
   bool skip(std::size_t n);
+  // Records why a read returned r (0: the server closed) and returns false.
+  bool receive_failed(ssize_t r);
   void fail_all();
 
   UniqueFd fd_;

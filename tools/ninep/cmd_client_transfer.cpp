@@ -189,24 +189,35 @@ void put_path(Transfer& t, const std::string& local, const Fid& dir, const std::
   for (const auto& n : names) put_path(t, join_path(local, n), *existing, n, join_path(shown, n));
 }
 
+// The command line shared by put and get; only the order of the two paths differs.
+struct TransferArgs {
+  ClientOptions co;
+  std::string local, remote_path;
+  bool recursive = false, progress = false;
+
+  void add_to(CLI::App& app, bool remote_first) {
+    app.add_flag("-r,-R,--recursive", recursive, "copy directory trees");
+    app.add_flag("--progress", progress, "show progress even when stderr is not a terminal");
+    add_client_options(app, co);
+    if (remote_first) app.add_option("remote", remote_path, "remote path")->required();
+    app.add_option("local", local, "local path")->required();
+    if (!remote_first) app.add_option("remote", remote_path, "remote path")->required();
+  }
+};
+
 int cmd_put(int argc, char** argv) {
   CLI::App app{
       "Copy a local file or (with -r) tree to the export: ninep put [-r] ADDRESS LOCAL "
       "REMOTE (into REMOTE if it is a directory; LOCAL '-' reads standard input)",
       "ninep put"};
-  ClientOptions co;
-  std::string local, remote_path;
-  bool recursive = false, progress = false;
-  app.add_flag("-r,-R,--recursive", recursive, "copy directory trees");
-  app.add_flag("--progress", progress, "show progress even when stderr is not a terminal");
-  add_client_options(app, co);
-  app.add_option("local", local, "local path")->required();
-  app.add_option("remote", remote_path, "remote path")->required();
+  TransferArgs args;
+  args.add_to(app, /*remote_first=*/false);
   if (auto rc = parse_cli(app, argc, argv)) return *rc;
-  auto remote = connect_remote("put", co);
+  auto remote = connect_remote("put", args.co);
   if (!remote) return 1;
-  Progress prog(progress || ::isatty(2));
-  Transfer t{"put", recursive, &prog};
+  const std::string &local = args.local, &remote_path = args.remote_path;
+  Progress prog(args.progress || ::isatty(2));
+  Transfer t{"put", args.recursive, &prog};
   std::string base = local == "-" ? "stdin" : split_parent(local).second;
   Fid dir;
   std::string name, shown = remote_path;
@@ -327,19 +338,14 @@ int cmd_get(int argc, char** argv) {
       "ADDRESS REMOTE LOCAL (into LOCAL if it is a directory; LOCAL '-' writes standard "
       "output)",
       "ninep get"};
-  ClientOptions co;
-  std::string local, remote_path;
-  bool recursive = false, progress = false;
-  app.add_flag("-r,-R,--recursive", recursive, "copy directory trees");
-  app.add_flag("--progress", progress, "show progress even when stderr is not a terminal");
-  add_client_options(app, co);
-  app.add_option("remote", remote_path, "remote path")->required();
-  app.add_option("local", local, "local path")->required();
+  TransferArgs args;
+  args.add_to(app, /*remote_first=*/true);
   if (auto rc = parse_cli(app, argc, argv)) return *rc;
-  auto remote = connect_remote("get", co);
+  auto remote = connect_remote("get", args.co);
   if (!remote) return 1;
-  Progress prog(local != "-" && (progress || ::isatty(2)));
-  Transfer t{"get", recursive, &prog};
+  const std::string &local = args.local, &remote_path = args.remote_path;
+  Progress prog(local != "-" && (args.progress || ::isatty(2)));
+  Transfer t{"get", args.recursive, &prog};
   auto src = remote->root.walk_path(remote_path);
   if (!src) return report("get", remote_path, src.error());
   if (local == "-") {

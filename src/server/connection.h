@@ -1,7 +1,9 @@
-// One client connection over a byte stream: a reader that frames requests and hands them to a
-// pool of worker threads (started on demand, up to ServerConfig::threads), replies written whole
-// with one writev under the connection's write lock, Tflush answered only once the flushed
-// request's reply is out (or it was dropped before running), Tversion resetting the session.
+// One client connection over a byte stream: a reader that frames requests and runs short
+// metadata requests itself when nothing else is in flight, handing the rest to a pool of worker
+// threads (started on demand, up to ServerConfig::threads; about one running per CPU, plus a
+// standby for when those are stuck), replies written whole with one writev under the
+// connection's write lock, Tflush answered only once the flushed request's reply is out (or it
+// was dropped before running), Tversion resetting the session.
 #pragma once
 
 #include <sys/uio.h>

@@ -1,10 +1,14 @@
 // Request dispatch and the handlers that create, transform and destroy fids: attach, walk,
 // clunk, remove, the extended-attribute transfers, and read/write (which serve both files and
 // attribute transfers).
+#include <sys/eventfd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <variant>
 
+#include "common/unique_fd.h"
 #include "server/dispatch_internal.h"
 
 namespace ninep::server {
@@ -44,6 +48,17 @@ Dispatched Ctx::reply(const p9::Message& m) {
 
 Dispatched Ctx::error(int code) {
   if (code <= 0) code = EIO;
+  if ((code == EMFILE || code == ENFILE) && !s.told_out_of_fds.load()) {
+    // Not the client's fault (unless it hit the fid limit), and the client cannot say why to
+    // anyone: tell the operator, once, when the process really is out of descriptors.
+    UniqueFd probe(::eventfd(0, EFD_CLOEXEC));
+    if (!probe && (errno == EMFILE || errno == ENFILE) && !s.told_out_of_fds.exchange(true))
+      s.log.log(LogLevel::Warn,
+                "connection {}: out of file descriptors ({}): every fid holds one; raise the "
+                "limit on open files (ulimit -n){}",
+                s.conn_id, errno == EMFILE ? "the process's limit" : "the system's limit",
+                errno == EMFILE ? "" : " or fs.file-max");
+  }
   return {Dispatched::Outcome::Reply,
           encode_rlerror(w.buf.data(), tag, static_cast<std::uint32_t>(code))};
 }

@@ -22,6 +22,8 @@ struct Session {
   FidTable fids;
   // Negotiated by Tversion; 0 before it. Every reply is smaller than this.
   std::atomic<std::uint32_t> msize{0};
+  // Running out of descriptors has been logged (once per connection).
+  std::atomic<bool> told_out_of_fds{false};
 };
 
 }  // namespace ninep::server

@@ -257,6 +257,23 @@ TEST_F(Cli, TracePrintsRequestsAndReplies) {
   EXPECT_NE(err.find("Tgetattr tag="), std::string::npos) << err;
 }
 
+TEST_F(Cli, RaisesItsOpenFileLimitSinceEveryFidHoldsADescriptor) {
+  // Started with the usual soft limit far below what a guest caching a large tree needs.
+  std::vector<std::string> argv = serve({exp_, "--listen", "unix:" + sock_});
+  argv.insert(argv.begin(), {"/bin/sh", "-c", "ulimit -S -n 128 && exec \"$0\" \"$@\""});
+  Child srv(argv, dir_ / "srv.log");
+  ASSERT_TRUE(wait_ready(sock_, srv)) << srv.err();
+  std::shared_ptr<client::Session> s;
+  auto root = attach(s);
+  ASSERT_TRUE(root);
+  std::vector<client::Fid> fids;
+  for (int i = 0; i < 1000; ++i) {
+    auto c = root.clone();
+    ASSERT_TRUE(c) << "fid " << i << ": " << c.error().to_string();
+    fids.push_back(std::move(*c));
+  }
+}
+
 TEST_F(Cli, Server9pFormServesEachDirectoryOnItsOwnListener) {
   const std::string second = dir_ / "second", sock2 = dir_ / "t.sock";
   ASSERT_EQ(::mkdir(second.c_str(), 0755), 0);

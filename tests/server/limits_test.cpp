@@ -1,10 +1,13 @@
 // Limits (fids, requests in flight, connections, walk depth) and export policies (read-only,
 // --squash): each refused with a clear error, never a crash.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <mutex>
 
 #include "harness.h"
 #include "slow_backend.h"
@@ -43,6 +46,53 @@ TEST(Limits, FidsPerConnection) {
   ASSERT_TRUE(fids.back().clunk());
   fids.pop_back();
   EXPECT_TRUE(root.clone()) << "a clunked fid makes room";
+}
+
+TEST(Limits, RunningOutOfDescriptorsIsAnErrorThatIsLoggedOnce) {
+  std::vector<std::string> log;
+  std::mutex log_mu;
+  InProcessServer::Options o;
+  o.config.log_sink = [&](server::LogLevel, std::string_view line) {
+    std::lock_guard lk(log_mu);
+    log.emplace_back(line);
+  };
+  auto srv = InProcessServer::start(std::move(o));
+  auto s = srv->connect();
+  ASSERT_TRUE(s);
+  auto root = attach(*s);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int highest = ::open("/", O_PATH | O_CLOEXEC);
+  ASSERT_GE(highest, 0);
+  ::close(highest);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(highest) + 40;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<client::Fid> fids;
+  Error last;
+  for (int i = 0; i < 200; ++i) {
+    auto c = root.clone();
+    if (!c) {
+      last = c.error();
+      if (last.code == EMFILE && fids.size() > 10) {
+        // Twice: still one log line.
+        EXPECT_FALSE(root.clone());
+        break;
+      }
+      continue;
+    }
+    fids.push_back(std::move(*c));
+  }
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  EXPECT_EQ(last.code, EMFILE) << last.to_string();
+  std::lock_guard lk(log_mu);
+  EXPECT_EQ(std::count_if(log.begin(), log.end(),
+                          [](const std::string& l) {
+                            return l.find("out of file descriptors") != std::string::npos;
+                          }),
+            1);
+  fids.clear();
+  EXPECT_TRUE(root.clone()) << "descriptors freed: fids again";
 }
 
 TEST(Limits, RequestsInFlightPerConnection) {

@@ -42,6 +42,9 @@ namespace {
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
 
+// Below this many open files, a guest's cache of a large tree runs the server out of them.
+constexpr rlim_t kFewOpenFiles = 4096;
+
 int start_error(const char* cmd, const std::string& what) {
   std::fprintf(stderr, "ninep %s: %s\n", cmd, what.c_str());
   return kExitError;
@@ -137,11 +140,11 @@ class Runner {
     sigfd_ = UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!sigfd_) return fail_errno("signalfd");
     ::signal(SIGPIPE, SIG_IGN);
-    rlimit rl{};
-    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-      rl.rlim_cur = rl.rlim_max;
-      ::setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    if (rlim_t limit = server::raise_open_file_limit(); limit < kFewOpenFiles)
+      std::fprintf(stderr,
+                   "%s: warning: only %lu open files allowed (ulimit -n); every file a client "
+                   "keeps in use needs one\n",
+                   cmd_, static_cast<unsigned long>(limit));
     ended_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!ended_) return fail_errno("eventfd");
     if (watch) {

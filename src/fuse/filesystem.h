@@ -46,6 +46,7 @@ struct OpenHandle {
 struct FileSystemOptions {
   CacheMode cache = CacheMode::None;
   double loose_timeout = 1.0;
+  std::size_t max_fids = 0;  // see MountOptions::max_fids
 };
 
 class FileSystem {
@@ -105,6 +106,12 @@ class FileSystem {
   Result<std::shared_ptr<client::Fid>> fid_for(const std::shared_ptr<Inode>& node,
                                                const Connection::Snapshot& snap);
   Result<std::shared_ptr<Inode>> node(fuse_ino_t ino) const;
+  // node(ino) and its fid_for(snap), which most operations start with.
+  struct NodeFid {
+    std::shared_ptr<Inode> node;
+    std::shared_ptr<client::Fid> fid;
+  };
+  Result<NodeFid> node_fid(fuse_ino_t ino, const Connection::Snapshot& snap);
   // The opened fid of a handle (re-opened after a reconnect).
   Result<std::shared_ptr<client::Fid>> fid_for(OpenHandle& h, const Connection::Snapshot& snap);
   // Applies `change` (if any) and returns the attributes of node `ino` (see the comment inside

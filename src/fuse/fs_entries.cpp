@@ -9,6 +9,7 @@ namespace ninep::fuse {
 
 FileSystem::FileSystem(Connection& conn, const FileSystemOptions& opts) : conn_(conn), opts_(opts) {
   auto snap = conn_.current();
+  inodes_.set_max_fids(opts.max_fids);
   inodes_.set_root(snap.root, snap.generation);
   max_io_ = snap.root->session().max_io();
 }
@@ -28,6 +29,14 @@ Result<std::shared_ptr<Inode>> FileSystem::node(fuse_ino_t ino) const {
   auto n = inodes_.get(ino);
   if (!n) return fail(ESTALE, "unknown inode");
   return n;
+}
+
+Result<FileSystem::NodeFid> FileSystem::node_fid(fuse_ino_t ino, const Connection::Snapshot& snap) {
+  auto n = node(ino);
+  if (!n) return std::unexpected(n.error());
+  auto f = fid_for(*n, snap);
+  if (!f) return std::unexpected(f.error());
+  return NodeFid{std::move(*n), std::move(*f)};
 }
 
 Result<std::shared_ptr<client::Fid>> FileSystem::fid_for(const std::shared_ptr<Inode>& node,
@@ -182,11 +191,9 @@ void FileSystem::setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr
 
 void FileSystem::readlink(fuse_req_t req, fuse_ino_t ino) {
   auto t = retrying<std::string>(req, [&](const Connection::Snapshot& snap) -> Result<std::string> {
-    auto n = node(ino);
+    auto n = node_fid(ino, snap);
     if (!n) return std::unexpected(n.error());
-    auto f = fid_for(*n, snap);
-    if (!f) return std::unexpected(f.error());
-    return (*f)->readlink();
+    return n->fid->readlink();
   });
   if (!t) return reply_error(req, t.error());
   fuse_reply_readlink(req, t->c_str());
@@ -197,13 +204,11 @@ void FileSystem::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode
   gid_t gid = fuse_req_ctx(req)->gid;
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
-        auto p = node(parent);
+        auto p = node_fid(parent, snap);
         if (!p) return std::unexpected(p.error());
-        auto pf = fid_for(*p, snap);
-        if (!pf) return std::unexpected(pf.error());
-        auto q = (*pf)->mknod(name, mode, major(rdev), minor(rdev), gid);
+        auto q = p->fid->mknod(name, mode, major(rdev), minor(rdev), gid);
         if (!q) return std::unexpected(q.error());
-        return lookup_entry(*p, name, snap);
+        return lookup_entry(p->node, name, snap);
       });
   reply_entry(req, e);
 }
@@ -212,13 +217,11 @@ void FileSystem::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode
   gid_t gid = fuse_req_ctx(req)->gid;
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
-        auto p = node(parent);
+        auto p = node_fid(parent, snap);
         if (!p) return std::unexpected(p.error());
-        auto pf = fid_for(*p, snap);
-        if (!pf) return std::unexpected(pf.error());
-        auto q = (*pf)->mkdir(name, mode & 07777, gid);
+        auto q = p->fid->mkdir(name, mode & 07777, gid);
         if (!q) return std::unexpected(q.error());
-        return lookup_entry(*p, name, snap);
+        return lookup_entry(p->node, name, snap);
       });
   reply_entry(req, e);
 }
@@ -227,13 +230,11 @@ void FileSystem::symlink(fuse_req_t req, const char* target, fuse_ino_t parent, 
   gid_t gid = fuse_req_ctx(req)->gid;
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
-        auto p = node(parent);
+        auto p = node_fid(parent, snap);
         if (!p) return std::unexpected(p.error());
-        auto pf = fid_for(*p, snap);
-        if (!pf) return std::unexpected(pf.error());
-        auto q = (*pf)->symlink(name, target, gid);
+        auto q = p->fid->symlink(name, target, gid);
         if (!q) return std::unexpected(q.error());
-        return lookup_entry(*p, name, snap);
+        return lookup_entry(p->node, name, snap);
       });
   reply_entry(req, e);
 }
@@ -241,28 +242,22 @@ void FileSystem::symlink(fuse_req_t req, const char* target, fuse_ino_t parent, 
 void FileSystem::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname) {
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
-        auto n = node(ino);
+        auto n = node_fid(ino, snap);
         if (!n) return std::unexpected(n.error());
-        auto p = node(newparent);
+        auto p = node_fid(newparent, snap);
         if (!p) return std::unexpected(p.error());
-        auto f = fid_for(*n, snap);
-        if (!f) return std::unexpected(f.error());
-        auto pf = fid_for(*p, snap);
-        if (!pf) return std::unexpected(pf.error());
-        auto r = (*pf)->link(**f, newname);
+        auto r = p->fid->link(*n->fid, newname);
         if (!r) return std::unexpected(r.error());
-        return lookup_entry(*p, newname, snap);
+        return lookup_entry(p->node, newname, snap);
       });
   reply_entry(req, e);
 }
 
 void FileSystem::unlink(fuse_req_t req, fuse_ino_t parent, const char* name, bool dir) {
   auto r = retrying<void>(req, [&](const Connection::Snapshot& snap) -> Result<void> {
-    auto p = node(parent);
+    auto p = node_fid(parent, snap);
     if (!p) return std::unexpected(p.error());
-    auto pf = fid_for(*p, snap);
-    if (!pf) return std::unexpected(pf.error());
-    return (*pf)->unlinkat(name, dir ? p9::kAtRemovedir : 0);
+    return p->fid->unlinkat(name, dir ? p9::kAtRemovedir : 0);
   });
   if (!r) return reply_error(req, r.error());
   fuse_reply_err(req, 0);
@@ -274,39 +269,35 @@ void FileSystem::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fus
   if (flags & ~unsigned(RENAME_NOREPLACE)) return (void)fuse_reply_err(req, EINVAL);
   bool noreplace = (flags & RENAME_NOREPLACE) != 0;
   auto r = retrying<void>(req, [&](const Connection::Snapshot& snap) -> Result<void> {
-    auto p = node(parent);
+    auto p = node_fid(parent, snap);
     if (!p) return std::unexpected(p.error());
-    auto np = node(newparent);
+    auto np = node_fid(newparent, snap);
     if (!np) return std::unexpected(np.error());
-    auto pf = fid_for(*p, snap);
-    if (!pf) return std::unexpected(pf.error());
-    auto npf = fid_for(*np, snap);
-    if (!npf) return std::unexpected(npf.error());
     if (noreplace) {
       // 9P has no "rename unless the target exists". For files, a hard link under the new name
       // fails with EEXIST atomically on the server; removing the old name completes the move.
       // Directories cannot be linked: EINVAL, which callers of renameat2 treat as "unsupported".
-      auto src = (*pf)->walk({std::string_view(name)});
+      auto src = p->fid->walk({std::string_view(name)});
       if (!src) return std::unexpected(src.error());
       if (src->is_dir()) return fail(EINVAL, "RENAME_NOREPLACE of a directory");
-      auto l = (*npf)->link(*src, newname);
+      auto l = np->fid->link(*src, newname);
       if (!l) {
         if (l.error().code == EEXIST || !snap.alive()) return l;
         return fail(EINVAL, "RENAME_NOREPLACE needs hard links");
       }
-      auto u = (*pf)->unlinkat(name, 0);
+      auto u = p->fid->unlinkat(name, 0);
       if (!u) return u;
     } else {
-      auto rr = (*pf)->renameat(name, **npf, newname);
+      auto rr = p->fid->renameat(name, *np->fid, newname);
       if (!rr) return rr;
     }
     // Keep the moved node's path (and, for path-based servers like diod, its fid) current.
-    auto moved = (*npf)->walk({std::string_view(newname)});
+    auto moved = np->fid->walk({std::string_view(newname)});
     if (moved) {
       p9::Qid qid = moved->qid();
       auto n = inodes_.find_qid(qid.path);
       if (n) {
-        inodes_.moved(n, *np, newname);
+        inodes_.moved(n, np->node, newname);
         inodes_.set_fid(*n, std::make_shared<client::Fid>(std::move(*moved)), snap.generation);
       }
     }

@@ -48,17 +48,15 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
   std::uint32_t version = 0;
   auto h = retrying<std::unique_ptr<OpenHandle>>(
       req, [&](const Connection::Snapshot& snap) -> Result<std::unique_ptr<OpenHandle>> {
-        auto n = node(ino);
+        auto n = node_fid(ino, snap);
         if (!n) return std::unexpected(n.error());
-        auto base = fid_for(*n, snap);
-        if (!base) return std::unexpected(base.error());
-        auto f = (*base)->clone();
+        auto f = n->fid->clone();
         if (!f) return std::unexpected(f.error());
         auto o = f->lopen(flags);
         if (!o) return std::unexpected(o.error());
         version = o->qid.version;
         auto handle = std::make_unique<OpenHandle>();
-        handle->node = *n;
+        handle->node = n->node;
         handle->lopen_flags = flags;
         handle->is_dir = dir;
         handle->fid = std::make_shared<client::Fid>(std::move(*f));
@@ -90,15 +88,13 @@ void FileSystem::create(fuse_req_t req, fuse_ino_t parent, const char* name, mod
     std::unique_ptr<OpenHandle> handle;
   };
   auto c = retrying<Created>(req, [&](const Connection::Snapshot& snap) -> Result<Created> {
-    auto p = node(parent);
+    auto p = node_fid(parent, snap);
     if (!p) return std::unexpected(p.error());
-    auto pf = fid_for(*p, snap);
-    if (!pf) return std::unexpected(pf.error());
-    auto f = (*pf)->clone();
+    auto f = p->fid->clone();
     if (!f) return std::unexpected(f.error());
     auto o = f->lcreate(name, flags, mode & 07777, gid);
     if (!o) return std::unexpected(o.error());
-    auto e = lookup_entry(*p, name, snap);
+    auto e = lookup_entry(p->node, name, snap);
     if (!e) return std::unexpected(e.error());
     Created out{*e, std::make_unique<OpenHandle>()};
     out.handle->node = inodes_.get(e->ino);

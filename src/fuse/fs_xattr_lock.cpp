@@ -58,11 +58,9 @@ void FileSystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size
   }
   auto v = retrying<std::vector<std::uint8_t>>(
       req, [&](const Connection::Snapshot& snap) -> Result<std::vector<std::uint8_t>> {
-        auto n = node(ino);
+        auto n = node_fid(ino, snap);
         if (!n) return std::unexpected(n.error());
-        auto f = fid_for(*n, snap);
-        if (!f) return std::unexpected(f.error());
-        return (*f)->xattr_get(name);
+        return n->fid->xattr_get(name);
       });
   if (loose && !v && v.error().code == ENODATA) {
     if (auto n = inodes_.get(ino)) inodes_.set_absent_xattr(*n, name);
@@ -74,11 +72,9 @@ void FileSystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size
 void FileSystem::listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   auto names = retrying<std::vector<std::string>>(
       req, [&](const Connection::Snapshot& snap) -> Result<std::vector<std::string>> {
-        auto n = node(ino);
+        auto n = node_fid(ino, snap);
         if (!n) return std::unexpected(n.error());
-        auto f = fid_for(*n, snap);
-        if (!f) return std::unexpected(f.error());
-        return (*f)->xattr_list();
+        return n->fid->xattr_list();
       });
   if (!names) return reply_error(req, names.error());
   std::string packed;
@@ -93,11 +89,9 @@ void FileSystem::setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, cons
                           size_t size, int flags) {
   auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(value), size);
   auto r = retrying<void>(req, [&](const Connection::Snapshot& snap) -> Result<void> {
-    auto n = node(ino);
+    auto n = node_fid(ino, snap);
     if (!n) return std::unexpected(n.error());
-    auto f = fid_for(*n, snap);
-    if (!f) return std::unexpected(f.error());
-    return (*f)->xattr_set(name, bytes, static_cast<std::uint32_t>(flags));
+    return n->fid->xattr_set(name, bytes, static_cast<std::uint32_t>(flags));
   });
   if (auto n = inodes_.get(ino)) inodes_.forget_absent_xattrs(*n);
   if (!r) return reply_error(req, r.error());
@@ -106,11 +100,9 @@ void FileSystem::setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, cons
 
 void FileSystem::removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   auto r = retrying<void>(req, [&](const Connection::Snapshot& snap) -> Result<void> {
-    auto n = node(ino);
+    auto n = node_fid(ino, snap);
     if (!n) return std::unexpected(n.error());
-    auto f = fid_for(*n, snap);
-    if (!f) return std::unexpected(f.error());
-    return (*f)->xattr_remove(name);
+    return n->fid->xattr_remove(name);
   });
   if (auto n = inodes_.get(ino)) inodes_.forget_absent_xattrs(*n);
   if (!r) return reply_error(req, r.error());

@@ -120,8 +120,8 @@ Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
   auto conn = Connection::open(co);
   if (!conn) return std::unexpected(conn.error());
   m->session_->conn = std::move(*conn);
-  m->fs_ = std::make_unique<FileSystem>(*m->session_->conn,
-                                        FileSystemOptions{opts.cache, opts.loose_timeout});
+  m->fs_ = std::make_unique<FileSystem>(
+      *m->session_->conn, FileSystemOptions{opts.cache, opts.loose_timeout, opts.max_fids});
 
   std::string fsname = opts.address.to_string();
   std::replace(fsname.begin(), fsname.end(), ',', '_');

@@ -33,7 +33,10 @@ struct MountOptions {
   std::vector<std::string> fuse_options;  // -o values for libfuse (allow_other, ro, ...)
   bool reconnect = false;                 // re-dial and re-attach when the connection is lost
   unsigned max_threads = 32;              // FUSE worker threads (requests in flight)
-  bool debug = false;                     // libfuse debug output
+  // Fids kept for inodes the kernel caches (the server holds a descriptor for each); beyond,
+  // the least recently used are clunked and walked again by path when needed. 0: no limit.
+  std::size_t max_fids = 8192;
+  bool debug = false;  // libfuse debug output
 };
 
 struct MountStats {

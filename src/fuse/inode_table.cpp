@@ -4,6 +4,37 @@
 
 namespace ninep::fuse {
 
+void InodeTable::set_max_fids(std::size_t n) {
+  std::lock_guard lk(mu_);
+  max_fids_ = n;
+}
+
+void InodeTable::touch_locked(Inode& node, std::vector<std::shared_ptr<client::Fid>>* out) {
+  if (node.ino == FUSE_ROOT_ID || !node.fid) return;
+  if (node.in_lru) {
+    lru_.splice(lru_.begin(), lru_, node.lru);
+  } else {
+    node.lru = lru_.insert(lru_.begin(), &node);
+    node.in_lru = true;
+  }
+  if (out == nullptr || max_fids_ == 0) return;
+  // Oldest first; a node removed by us cannot be walked to again, so it keeps its fid.
+  auto it = lru_.end();
+  while (lru_.size() > max_fids_ && it != lru_.begin()) {
+    Inode* victim = *--it;
+    if (victim == &node || victim->unlinked) continue;
+    it = lru_.erase(it);
+    victim->in_lru = false;
+    out->push_back(std::move(victim->fid));
+  }
+}
+
+void InodeTable::untrack_locked(Inode& node) {
+  if (!node.in_lru) return;
+  lru_.erase(node.lru);
+  node.in_lru = false;
+}
+
 void InodeTable::set_root(std::shared_ptr<client::Fid> fid, std::uint64_t generation) {
   auto root = std::make_shared<Inode>();
   root->ino = FUSE_ROOT_ID;
@@ -26,7 +57,7 @@ std::shared_ptr<Inode> InodeTable::remember(const std::shared_ptr<Inode>& parent
                                             std::string_view name, const p9::Qid& qid,
                                             client::Fid&& fid, std::uint64_t generation) {
   auto shared = std::make_shared<client::Fid>(std::move(fid));
-  std::shared_ptr<client::Fid> dropped;  // clunked outside the lock
+  std::vector<std::shared_ptr<client::Fid>> dropped;  // clunked outside the lock
   std::lock_guard lk(mu_);
   auto it = by_qid_.find(qid.path);
   if (it != by_qid_.end() && it->second->nlookup > 0 &&
@@ -36,11 +67,12 @@ std::shared_ptr<Inode> InodeTable::remember(const std::shared_ptr<Inode>& parent
     if (node->ino != FUSE_ROOT_ID) {
       // The newest path is the one most likely to still lead here (servers like diod keep paths
       // in their fids, so a renamed or re-created file is only reachable through a fresh walk).
-      dropped = std::exchange(node->fid, std::move(shared));
+      dropped.push_back(std::exchange(node->fid, std::move(shared)));
       node->generation = generation;
       node->parent = parent;
       node->name = std::string(name);
       node->unlinked = false;
+      touch_locked(*node, &dropped);
     }
     return node;
   }
@@ -54,6 +86,7 @@ std::shared_ptr<Inode> InodeTable::remember(const std::shared_ptr<Inode>& parent
   node->generation = generation;
   by_ino_[node->ino] = node;
   by_qid_[qid.path] = node;  // replaces a stale node of another type with the same path
+  touch_locked(*node, &dropped);
   return node;
 }
 
@@ -75,6 +108,7 @@ void InodeTable::forget(fuse_ino_t ino, std::uint64_t n) {
     node->nlookup -= std::min(n, node->nlookup);
     if (node->nlookup > 0) return;
     gone = node;
+    untrack_locked(*node);
     fid = std::move(node->fid);
     by_ino_.erase(it);
     auto q = by_qid_.find(gone->qid.path);
@@ -84,19 +118,21 @@ void InodeTable::forget(fuse_ino_t ino, std::uint64_t n) {
   // the lock: the clunk is asynchronous.
 }
 
-std::shared_ptr<client::Fid> InodeTable::fid_of(const Inode& node, std::uint64_t generation) const {
+std::shared_ptr<client::Fid> InodeTable::fid_of(Inode& node, std::uint64_t generation) {
   std::lock_guard lk(mu_);
-  if (node.generation != generation) return nullptr;
+  if (node.generation != generation || !node.fid) return nullptr;
+  touch_locked(node, nullptr);
   return node.fid;
 }
 
 void InodeTable::set_fid(Inode& node, std::shared_ptr<client::Fid> fid, std::uint64_t generation) {
-  std::shared_ptr<client::Fid> old;
+  std::vector<std::shared_ptr<client::Fid>> old;  // clunked outside the lock
   std::lock_guard lk(mu_);
   if (node.generation > generation && node.fid) return;
   if (node.nlookup == 0) return;  // forgotten meanwhile: do not resurrect its fid
-  old = std::exchange(node.fid, std::move(fid));
+  old.push_back(std::exchange(node.fid, std::move(fid)));
   node.generation = generation;
+  touch_locked(node, &old);
 }
 
 bool InodeTable::path_of(const Inode& node, std::vector<std::string>& names) const {

@@ -1,9 +1,12 @@
 // The inodes the kernel knows about: FUSE node ids, their lookup counts, and the walked (never
 // opened) fid each one holds on the server.
 //
-// A node's fid lives exactly as long as the kernel's references (lookup count): forget() to zero
-// clunks it. Each node also remembers its parent and name, so that after a reconnect its fid can
-// be walked again from the root; a parent stays reachable for that as long as a child needs it.
+// A node's fid lives at most as long as the kernel's references (lookup count): forget() to zero
+// clunks it. Each node also remembers its parent and name, so that its fid can be walked again
+// from the root: after a reconnect, and after the table let it go to stay within its fid budget
+// (the server holds a descriptor for each fid, and a kernel caching a large tree references
+// far more inodes than a server may keep open); a parent stays reachable for that as long as a
+// child needs it.
 #pragma once
 
 #define FUSE_USE_VERSION 314
@@ -11,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,7 +37,9 @@ struct Inode {
   std::shared_ptr<Inode> parent;  // null for the root
   std::string name;
   bool unlinked = false;             // removed by us: its path no longer leads to it
-  std::shared_ptr<client::Fid> fid;  // walked; null once forgotten
+  std::shared_ptr<client::Fid> fid;  // walked; null once forgotten or let go
+  std::list<Inode*>::iterator lru;   // its place in the table's fid LRU, while it has a fid
+  bool in_lru = false;
   std::uint64_t generation = 0;      // connection generation of `fid`
   std::uint32_t cached_version = 0;  // qid.version when the page cache was last filled
   bool version_known = false;
@@ -47,6 +53,10 @@ struct Inode {
 
 class InodeTable {
  public:
+  // At most this many nodes (besides the root) keep a fid; beyond, the least recently used
+  // one that can be walked again is clunked. 0: no limit.
+  void set_max_fids(std::size_t n);
+
   void set_root(std::shared_ptr<client::Fid> fid, std::uint64_t generation);
 
   // The node with this id, or null when the kernel has forgotten it (a kernel bug or a race
@@ -68,8 +78,8 @@ class InodeTable {
   // Drops `n` kernel references; at zero the node's fid is clunked and the id is retired.
   void forget(fuse_ino_t ino, std::uint64_t n);
 
-  // The fid of `node` if it belongs to `generation`, else null (the caller re-walks).
-  std::shared_ptr<client::Fid> fid_of(const Inode& node, std::uint64_t generation) const;
+  // The fid of `node` if it has one of `generation`, else null (the caller re-walks).
+  std::shared_ptr<client::Fid> fid_of(Inode& node, std::uint64_t generation);
   // Installs a re-walked fid (keeps a newer one if another thread was faster).
   void set_fid(Inode& node, std::shared_ptr<client::Fid> fid, std::uint64_t generation);
 
@@ -104,7 +114,14 @@ class InodeTable {
   std::size_t size() const;
 
  private:
+  // Marks `node`'s fid as just used; lets go of the least recently used ones over the budget
+  // (moved to `out`, to be released outside the lock).
+  void touch_locked(Inode& node, std::vector<std::shared_ptr<client::Fid>>* out);
+  void untrack_locked(Inode& node);
+
   mutable std::mutex mu_;
+  std::size_t max_fids_ = 0;
+  std::list<Inode*> lru_;  // nodes holding a fid, most recently used first
   std::unordered_map<fuse_ino_t, std::shared_ptr<Inode>> by_ino_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Inode>> by_qid_;
   fuse_ino_t next_ino_ = FUSE_ROOT_ID + 1;

@@ -42,6 +42,7 @@ class FidsTest : public ::testing::Test {
     o.address = *addr;
     o.aname = server_->aname();
     o.n_uname = 0;
+    adjust(o);
     auto m = fuse::FuseMount::create(o, mnt_);
     ASSERT_TRUE(m) << m.error().to_string();
     mount_ = std::move(*m);
@@ -58,6 +59,8 @@ class FidsTest : public ::testing::Test {
     }
     server_.reset();
   }
+
+  virtual void adjust(fuse::MountOptions&) {}
 
   // Waits until no request is in flight (asynchronous clunks included) and returns the stats.
   fuse::MountStats settled() {
@@ -129,6 +132,40 @@ TEST_F(FidsTest, ForgottenInodesReleaseTheirFids) {
   }
   EXPECT_LE(after.inodes, 10u);
   EXPECT_EQ(after.fids_in_use, after.inodes + after.open_files);
+}
+
+// A mount with a small fid budget: the kernel references far more inodes than fids are kept.
+class FidBudgetTest : public FidsTest {
+ protected:
+  static constexpr std::size_t kBudget = 64;
+  void adjust(fuse::MountOptions& o) override { o.max_fids = kBudget; }
+};
+
+TEST_F(FidBudgetTest, ATreeLargerThanTheBudgetStaysUsable) {
+  ASSERT_EQ(::mkdir((export_ + "/d").c_str(), 0755), 0);
+  const int n = 600;
+  for (int i = 0; i < n; ++i) write_file(export_ + "/d/f" + std::to_string(i), std::to_string(i));
+  struct stat st;
+  for (int i = 0; i < n; ++i)
+    ASSERT_EQ(::stat((mnt_ + "/d/f" + std::to_string(i)).c_str(), &st), 0) << i;
+  auto held = settled();
+  EXPECT_GT(held.inodes, kBudget * 2) << "the kernel still references them all";
+  EXPECT_LE(held.fids_in_use, kBudget + 1 + held.open_files) << "the root's fid and the budget";
+  // Files whose fids were let go are walked to again: attributes, contents, changes.
+  for (int i = 0; i < n; i += 7) {
+    std::string f = mnt_ + "/d/f" + std::to_string(i);
+    ASSERT_EQ(::stat(f.c_str(), &st), 0) << i;
+    EXPECT_EQ(read_file(f), std::to_string(i));
+    ASSERT_EQ(::chmod(f.c_str(), 0600), 0) << i;
+    ASSERT_EQ(::lstat((export_ + "/d/f" + std::to_string(i)).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+  }
+  ASSERT_EQ(::rename((mnt_ + "/d/f0").c_str(), (mnt_ + "/d/renamed").c_str()), 0);
+  EXPECT_EQ(read_file(mnt_ + "/d/renamed"), "0");
+  for (int i = 1; i < n; ++i) ASSERT_EQ(::unlink((mnt_ + "/d/f" + std::to_string(i)).c_str()), 0);
+  auto after = settled();
+  EXPECT_LE(after.fids_in_use, kBudget + 1 + after.open_files);
+  EXPECT_EQ(after.tags_in_use, 0u);
 }
 
 }  // namespace

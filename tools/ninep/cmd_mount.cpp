@@ -43,6 +43,7 @@ struct MountRequest {
   std::vector<std::string> options;
   bool daemon = false;
   bool reconnect = false;
+  std::optional<std::size_t> max_fids;
   std::optional<std::uint32_t> uid;
   int dial_attempts = 1;  // client9p retries, as podman's does, while the host side comes up
   bool debug = false;
@@ -185,6 +186,7 @@ Result<fuse::MountOptions> fuse_options(const MountRequest& req) {
   fo.uname = user_name(fo.n_uname);
   fo.fuse_options = req.options;
   fo.reconnect = req.reconnect;
+  if (req.max_fids) fo.max_fids = *req.max_fids;
   fo.debug = req.debug;
   return fo;
 }
@@ -302,6 +304,8 @@ int cmd_mount(int argc, char** argv) {
   app.add_flag("--daemon", req.daemon, "detach once the mount is usable (FUSE)");
   app.add_flag("--reconnect", req.reconnect,
                "re-dial and re-attach when the server goes away (FUSE)");
+  app.add_option("--max-fids", req.max_fids,
+                 "walked fids kept for cached inodes, 0 for no limit (FUSE; default 8192)");
   auto* uid_opt = app.add_option("--uid", uid, "user id to attach as (n_uname)");
   app.add_flag("--debug", req.debug, "print every FUSE request (foreground)");
   app.add_option("ADDRESS", req.address,

@@ -38,8 +38,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# gc.auto=0: a commit of thousands of files would start a background `git gc` that keeps the
+# mount busy (and the machine loaded) after the workload.
 export HOME=$work GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@b \
-  GIT_COMMITTER_NAME=b GIT_COMMITTER_EMAIL=b@b
+  GIT_COMMITTER_NAME=b GIT_COMMITTER_EMAIL=b@b \
+  GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=gc.auto GIT_CONFIG_VALUE_0=0
 
 now() { date +%s.%N; }
 # Runs "$@" and prints its wall time in seconds.

@@ -49,6 +49,11 @@ TEST(Limits, FidsPerConnection) {
 }
 
 TEST(Limits, RunningOutOfDescriptorsIsAnErrorThatIsLoggedOnce) {
+#ifdef __SANITIZE_ADDRESS__
+  // (The sanitizer build is ASan+UBSan.) UBSan's vptr check probes memory through a pipe(),
+  // which fails while the process is out of descriptors: every virtual call then "fails".
+  GTEST_SKIP() << "the sanitizer runtime needs free descriptors, which this test uses up";
+#endif
   std::vector<std::string> log;
   std::mutex log_mu;
   InProcessServer::Options o;

@@ -63,10 +63,14 @@ bool is_dotl_request(std::uint8_t t) {
   }
 }
 
-// Requests that only touch metadata and cannot wait for anyone: when nothing else is in flight,
-// the reader runs them itself instead of waking a worker (one thread switch less per request,
-// which is most of a serial client's latency). Anything that may take long (data I/O, fsync,
-// locks, truncation, freeing a file's blocks) always goes to a worker.
+// Requests that only touch metadata (or write a few pages to the page cache) and cannot wait
+// for anyone: when nothing else is in flight, the reader runs them itself instead of waking a
+// worker (one thread switch less per request, which is most of a serial client's latency).
+// Anything that may take long (reads that may go to the disk, large writes, fsync, locks,
+// truncating an existing file) always goes to a worker. Tlcreate's O_TRUNC is not one of those:
+// clients send Tlcreate only for names they found absent.
+constexpr std::size_t kInlineWrite = 16 * 1024;
+
 bool runs_inline(const p9::Message& m) {
   switch (static_cast<p9::Type>(p9::type_of(m))) {
     case p9::Type::Twalk:
@@ -82,7 +86,9 @@ bool runs_inline(const p9::Message& m) {
     case p9::Type::Tlopen:
       return (std::get<p9::Tlopen>(m).flags & p9::kOTrunc) == 0;
     case p9::Type::Tlcreate:
-      return (std::get<p9::Tlcreate>(m).flags & p9::kOTrunc) == 0;
+      return true;
+    case p9::Type::Twrite:
+      return std::get<p9::Twrite>(m).data.size() <= kInlineWrite;
     default:
       return false;
   }

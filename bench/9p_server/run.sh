@@ -1,10 +1,10 @@
 #!/bin/sh
 # Our server against diod under the same client load (bench/9p's bench_9p), in one run: both on
 # unix sockets in a temporary directory, both at msize 64 KiB (diod's maximum), and ours again at
-# its default msize (1 MiB). Workloads are interleaved (diod, ours, ours at 1 MiB, then the next
-# workload) so that a change in machine load hits all columns alike. Each figure is bench_9p's
-# median of --runs (default 5). Ratio = ours / diod at the same msize, for "higher is better"
-# figures, and diod / ours for times: above 1 means our server is faster.
+# its default msize (1 MiB). Each figure is the median of 5 runs; the three targets take turns
+# run by run, in a rotating order, so that a change in machine load or file-system state hits
+# all columns alike. Ratio = ours / diod at the same msize, for "higher is better" figures, and
+# diod / ours for times: above 1 means our server is faster.
 #
 # usage: bench/9p_server/run.sh [BUILD_DIR] [bench_9p options...]   (default BUILD_DIR: build)
 set -eu
@@ -37,19 +37,43 @@ done
 
 echo "bench_9p against diod $(dpkg-query -W -f '${Version}' diod 2>/dev/null || true) and ninep serve," \
   "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+runs=5
 for w in walk write create readdir; do
-  "$bench" --runs 5 --only "$w" --msize 65536 --aname "$tmp/diod" "$@" "unix:$tmp/diod.sock" >>"$tmp/diod.txt"
-  "$bench" --runs 5 --only "$w" --msize 65536 "$@" "unix:$tmp/ours.sock" >>"$tmp/ours64.txt"
-  "$bench" --runs 5 --only "$w" --msize 1048576 "$@" "unix:$tmp/ours.sock" >>"$tmp/ours1m.txt"
+  i=0
+  while [ $i -lt $runs ]; do
+    # The order rotates: a target's deletes slow the next one's creates (ext4 scans recently
+    # deleted inodes when it allocates), so no target may always go first.
+    for k in 0 1 2; do
+      case $(((i + k) % 3)) in
+        0) "$bench" --runs 1 --only "$w" --msize 65536 --aname "$tmp/diod" "$@" "unix:$tmp/diod.sock" >>"$tmp/diod.txt" ;;
+        1) "$bench" --runs 1 --only "$w" --msize 65536 "$@" "unix:$tmp/ours.sock" >>"$tmp/ours64.txt" ;;
+        2) "$bench" --runs 1 --only "$w" --msize 1048576 "$@" "unix:$tmp/ours.sock" >>"$tmp/ours1m.txt" ;;
+      esac
+    done
+    i=$((i + 1))
+  done
 done
 
-# Result lines: a 44-column name, the median, the unit, [min - max].
-extract() {
-  sed -n -E 's/^(.{44}) +([0-9.]+) ([a-zA-Z/]+) +\[.*$/\1|\2|\3/p' "$1" | sed -E 's/ +\|/|/'
+# Result lines: a 44-column name, the figure, the unit, [min - max]. Prints name|median|unit for
+# each workload, in the order they first appear.
+medians() {
+  sed -n -E 's/^(.{44}) +([0-9.]+) ([a-zA-Z/]+) +\[.*$/\1|\2|\3/p' "$1" | sed -E 's/ +\|/|/' |
+    awk -F'|' '{
+      if (!($1 in n)) { order[++k] = $1; unit[$1] = $3 }
+      v[$1, ++n[$1]] = $2
+    }
+    END {
+      for (i = 1; i <= k; i++) {
+        name = order[i]; c = n[name]
+        for (a = 1; a <= c; a++) x[a] = v[name, a] + 0
+        for (a = 2; a <= c; a++) { t = x[a]; b = a - 1; while (b >= 1 && x[b] > t) { x[b + 1] = x[b]; b-- }; x[b + 1] = t }
+        printf "%s|%s|%s\n", name, x[int((c + 1) / 2)], unit[name]
+      }
+    }'
 }
-extract "$tmp/diod.txt" >"$tmp/d"
-extract "$tmp/ours64.txt" >"$tmp/o"
-extract "$tmp/ours1m.txt" >"$tmp/m"
+medians "$tmp/diod.txt" >"$tmp/d"
+medians "$tmp/ours64.txt" >"$tmp/o"
+medians "$tmp/ours1m.txt" >"$tmp/m"
 printf '\n%-42s %-8s %12s %12s %8s %14s\n' "workload" "unit" "diod 64K" "ours 64K" "ratio" "ours 1M"
 paste -d'|' "$tmp/d" "$tmp/o" "$tmp/m" | awk -F'|' '{
   ratio = ($3 == "ms") ? ($2 / $5) : ($5 / $2);

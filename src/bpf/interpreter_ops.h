@@ -20,22 +20,69 @@ namespace ninep::bpf::interpreter {
 
 // X(name) for every kind of op; the executor has a label L_<name> for each. The order of the
 // conditional ops matters (see interpreter_decode.cpp).
-#define NINEP_BPF_INTERPRETER_OPS(X)                                                               \
-  X(RET_K)                                                                                         \
-  X(RET_A)                                                                                         \
-  X(LD_W_ABS)                                                                                      \
-  X(LD_H_ABS) X(LD_B_ABS) X(LD_W_IND) X(LD_H_IND) X(LD_B_IND) X(LD_IMM) X(LDX_IMM) X(LD_MEM)       \
-      X(LDX_MEM) X(LD_LEN) X(LDX_LEN) X(LDX_MSH) X(LD_PROTO) X(LD_CTX32) X(LD_DEVICE32) X(LD_RAND) \
-          X(LD_NLA) X(LD_NLAN) X(ST) X(STX) X(TAX) X(TXA) X(ADD_K) X(MUL_K) X(DIV_K) X(MOD_K)      \
-              X(AND_K) X(OR_K) X(XOR_K) X(LSH_K) X(RSH_K) X(ADD_X) X(SUB_X) X(MUL_X) X(DIV_X)      \
-                  X(MOD_X) X(AND_X) X(OR_X) X(XOR_X) X(LSH_X) X(RSH_X) X(NEG) X(JA)                \
-                      NINEP_BPF_CONDITIONAL(X, JEQ_K) NINEP_BPF_CONDITIONAL(X, JGT_K)              \
-                          NINEP_BPF_CONDITIONAL(X, JGE_K) NINEP_BPF_CONDITIONAL(X, JSET_K)         \
-                              NINEP_BPF_CONDITIONAL(X, JEQ_X) NINEP_BPF_CONDITIONAL(X, JGT_X)      \
-                                  NINEP_BPF_CONDITIONAL(X, JGE_X) NINEP_BPF_CONDITIONAL(X, JSET_X) \
-                                      NINEP_BPF_FUSED(X, W_ABS) NINEP_BPF_FUSED(X, H_ABS)          \
-                                          NINEP_BPF_FUSED(X, B_ABS) NINEP_BPF_FUSED(X, W_IND)      \
-                                              NINEP_BPF_FUSED(X, H_IND) NINEP_BPF_FUSED(X, B_IND)
+// clang-format off (one op per line; the formatter cannot lay out this list stably)
+#define NINEP_BPF_INTERPRETER_OPS(X) \
+  X(RET_K)                           \
+  X(RET_A)                           \
+  X(LD_W_ABS)                        \
+  X(LD_H_ABS)                        \
+  X(LD_B_ABS)                        \
+  X(LD_W_IND)                        \
+  X(LD_H_IND)                        \
+  X(LD_B_IND)                        \
+  X(LD_IMM)                          \
+  X(LDX_IMM)                         \
+  X(LD_MEM)                          \
+  X(LDX_MEM)                         \
+  X(LD_LEN)                          \
+  X(LDX_LEN)                         \
+  X(LDX_MSH)                         \
+  X(LD_PROTO)                        \
+  X(LD_CTX32)                        \
+  X(LD_DEVICE32)                     \
+  X(LD_RAND)                         \
+  X(LD_NLA)                          \
+  X(LD_NLAN)                         \
+  X(ST)                              \
+  X(STX)                             \
+  X(TAX)                             \
+  X(TXA)                             \
+  X(ADD_K)                           \
+  X(MUL_K)                           \
+  X(DIV_K)                           \
+  X(MOD_K)                           \
+  X(AND_K)                           \
+  X(OR_K)                            \
+  X(XOR_K)                           \
+  X(LSH_K)                           \
+  X(RSH_K)                           \
+  X(ADD_X)                           \
+  X(SUB_X)                           \
+  X(MUL_X)                           \
+  X(DIV_X)                           \
+  X(MOD_X)                           \
+  X(AND_X)                           \
+  X(OR_X)                            \
+  X(XOR_X)                           \
+  X(LSH_X)                           \
+  X(RSH_X)                           \
+  X(NEG)                             \
+  X(JA)                              \
+  NINEP_BPF_CONDITIONAL(X, JEQ_K)    \
+  NINEP_BPF_CONDITIONAL(X, JGT_K)    \
+  NINEP_BPF_CONDITIONAL(X, JGE_K)    \
+  NINEP_BPF_CONDITIONAL(X, JSET_K)   \
+  NINEP_BPF_CONDITIONAL(X, JEQ_X)    \
+  NINEP_BPF_CONDITIONAL(X, JGT_X)    \
+  NINEP_BPF_CONDITIONAL(X, JGE_X)    \
+  NINEP_BPF_CONDITIONAL(X, JSET_X)   \
+  NINEP_BPF_FUSED(X, W_ABS)          \
+  NINEP_BPF_FUSED(X, H_ABS)          \
+  NINEP_BPF_FUSED(X, B_ABS)          \
+  NINEP_BPF_FUSED(X, W_IND)          \
+  NINEP_BPF_FUSED(X, H_IND)          \
+  NINEP_BPF_FUSED(X, B_IND)
+// clang-format on
 
 // A packet load of one size and mode fused with each conditional jump on a constant.
 #define NINEP_BPF_FUSED(X, load)            \

@@ -32,6 +32,8 @@ inline std::unexpected<Error> fail(int code, std::string message = {}) {
 }
 
 // The current errno as an Error with `what` as its message.
-inline std::unexpected<Error> fail_errno(std::string what) { return fail(errno, std::move(what)); }
+inline std::unexpected<Error> fail_errno(std::string what) {
+  return fail(errno, std::move(what));
+}
 
 }  // namespace ninep

@@ -1,31 +1,10 @@
 #include "server/server.h"
 
-#include <cstdio>
 #include <thread>
 
 #include "server/connection.h"
 
 namespace ninep::server {
-
-rlim_t raise_open_file_limit() {
-  rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
-  rlim_t nr_open = 0;
-  if (std::FILE* f = std::fopen("/proc/sys/fs/nr_open", "r")) {
-    unsigned long v = 0;
-    if (std::fscanf(f, "%lu", &v) == 1) nr_open = v;
-    std::fclose(f);
-  }
-  if (nr_open > lim.rlim_max) {
-    rlimit all{nr_open, nr_open};
-    if (::setrlimit(RLIMIT_NOFILE, &all) == 0) return nr_open;  // allowed to raise the hard limit
-  }
-  if (lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::getrlimit(RLIMIT_NOFILE, &lim);
-  }
-  return lim.rlim_cur;
-}
 
 Server::Server(ServerConfig cfg, std::vector<Export> exports)
     : cfg_(std::move(cfg)), exports_(std::move(exports)), log_(cfg_) {}

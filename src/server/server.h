@@ -3,8 +3,6 @@
 // test) and serves each on its own thread until it ends or shutdown() is called.
 #pragma once
 
-#include <sys/resource.h>
-
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -20,11 +18,6 @@
 namespace ninep::server {
 
 class Connection;
-
-// Raises this process's limit on open files as far as it may go (the hard limit; as root, the
-// kernel's nr_open) and returns the new limit: every fid holds a descriptor, and a client keeps
-// a fid for every file its kernel caches, so the usual soft limit of 1024 is soon reached.
-rlim_t raise_open_file_limit();
 
 class Server {
  public:

@@ -42,6 +42,29 @@ namespace {
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
 
+// Raises this process's limit on open files as far as it may go (the hard limit; as root, the
+// kernel's nr_open) and returns the new limit: every fid holds a descriptor, and a client keeps
+// a fid for every file its kernel caches, so the usual soft limit of 1024 is soon reached.
+rlim_t raise_open_file_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  rlim_t nr_open = 0;
+  if (std::FILE* f = std::fopen("/proc/sys/fs/nr_open", "r")) {
+    unsigned long v = 0;
+    if (std::fscanf(f, "%lu", &v) == 1) nr_open = v;
+    std::fclose(f);
+  }
+  if (nr_open > lim.rlim_max) {
+    rlimit all{nr_open, nr_open};
+    if (::setrlimit(RLIMIT_NOFILE, &all) == 0) return nr_open;  // allowed to raise the hard limit
+  }
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return lim.rlim_cur;
+}
+
 // Below this many open files, a guest's cache of a large tree runs the server out of them.
 constexpr rlim_t kFewOpenFiles = 4096;
 
@@ -140,7 +163,7 @@ class Runner {
     sigfd_ = UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!sigfd_) return fail_errno("signalfd");
     ::signal(SIGPIPE, SIG_IGN);
-    if (rlim_t limit = server::raise_open_file_limit(); limit < kFewOpenFiles)
+    if (rlim_t limit = raise_open_file_limit(); limit < kFewOpenFiles)
       std::fprintf(stderr,
                    "%s: warning: only %lu open files allowed (ulimit -n); every file a client "
                    "keeps in use needs one\n",

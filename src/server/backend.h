@@ -43,7 +43,10 @@ struct NodeRelease {
 using NodePtr = std::unique_ptr<Node, NodeRelease>;
 
 // A byte-range lock request or answer (Tlock/Tgetlock semantics: length 0 = to end of file).
+// A lock's owner is (conn_id, proc_id, client_id): one process of one client, whichever of its
+// fids it locks through, as a process owns its POSIX locks whatever descriptor it uses.
 struct LockArgs {
+  std::uint64_t conn_id = 0;
   std::uint8_t type = p9::kLockUnlck;
   std::uint64_t start = 0, length = 0;
   std::uint32_t proc_id = 0;

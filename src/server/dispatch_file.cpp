@@ -129,7 +129,7 @@ Dispatched handle_lock(Ctx& c, const p9::Tlock& m) {
   auto u = use(c.s, m.fid, false);
   if (!u) return c.error(u.error());
   if (m.type > p9::kLockUnlck) return c.error(EINVAL);
-  LockArgs args{m.type, m.start, m.length, m.proc_id, m.client_id};
+  LockArgs args{c.s.conn_id, m.type, m.start, m.length, m.proc_id, m.client_id};
   auto status = u->be().lock(u->node(), args);
   if (!status) return c.error(status.error());
   if (*status == p9::kLockBlocked && (m.flags & p9::kLockFlagBlock) != 0)
@@ -141,7 +141,7 @@ Dispatched handle_getlock(Ctx& c, const p9::Tgetlock& m) {
   auto u = use(c.s, m.fid, false);
   if (!u) return c.error(u.error());
   if (m.type > p9::kLockUnlck) return c.error(EINVAL);
-  LockArgs args{m.type, m.start, m.length, m.proc_id, m.client_id};
+  LockArgs args{c.s.conn_id, m.type, m.start, m.length, m.proc_id, m.client_id};
   LockHolder& h = c.w.holder;
   h = LockHolder{};
   if (auto r = u->be().getlock(u->node(), args, h); !r) return c.error(r.error());

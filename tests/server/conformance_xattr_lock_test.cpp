@@ -141,6 +141,55 @@ TEST_P(Conformance, LocksConflictBetweenConnections) {
   EXPECT_EQ(free->type, p9::kLockUnlck);
 }
 
+// Lock owners are client processes (proc_id, client_id), not fids: a process's locks through
+// two fids of one file do not conflict, two processes sharing one fid (after fork) do, and any
+// fid of the owner unlocks them all, as with POSIX locks on a local file.
+TEST_P(Conformance, LocksBelongToTheProcessNotTheFid) {
+  write_file(host("f"), "0123456789");
+  auto a = open_for_locking(*target_, "f");
+  ASSERT_TRUE(a.file.is_open());
+  auto second = a.root.walk({"f"});
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(second->lopen(p9::kORdwr));
+  auto first = a.file.lock(wrlock(0, 100, 7));
+  ASSERT_TRUE(first);
+  ASSERT_EQ(*first, p9::kLockSuccess);
+  auto same_owner = second->lock(wrlock(50, 10, 7));
+  ASSERT_TRUE(same_owner);
+  DIOD_DIFFERS_IF(*same_owner == p9::kLockBlocked,
+                  "diod's locks belong to the fid, so one process conflicts with itself");
+  EXPECT_EQ(*same_owner, p9::kLockSuccess) << "one process, two fids";
+  auto other_process = a.file.lock(wrlock(0, 1, 8));
+  ASSERT_TRUE(other_process);
+  EXPECT_EQ(*other_process, p9::kLockBlocked) << "two processes sharing one fid";
+  auto own = second->getlock(wrlock(0, 100, 7));
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->type, p9::kLockUnlck) << "a process's own locks are no conflict to it";
+  auto theirs = second->getlock(wrlock(0, 1, 8));
+  ASSERT_TRUE(theirs);
+  EXPECT_EQ(theirs->type, p9::kLockWrlck);
+  EXPECT_EQ(theirs->proc_id, 7u);
+
+  auto unl = wrlock(0, 0, 7);
+  unl.type = p9::kLockUnlck;
+  ASSERT_TRUE(second->lock(unl));  // through the other fid: releases what came through `a`
+  auto now_free = a.file.lock(wrlock(0, 1, 8));
+  ASSERT_TRUE(now_free);
+  EXPECT_EQ(*now_free, p9::kLockSuccess);
+}
+
+TEST_P(Conformance, ClunkReleasesTheOwnersLocks) {
+  write_file(host("f"), "x");
+  auto a = open_for_locking(*target_, "f");
+  auto b = open_for_locking(*target_, "f");
+  ASSERT_EQ(*a.file.lock(wrlock(0, 0, 1)), p9::kLockSuccess);
+  ASSERT_EQ(*b.file.lock(wrlock(0, 0, 2)), p9::kLockBlocked);
+  ASSERT_TRUE(a.file.clunk());
+  auto after = b.file.lock(wrlock(0, 0, 2));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(*after, p9::kLockSuccess);
+}
+
 TEST_P(Conformance, ReadLocksShare) {
   write_file(host("f"), "x");
   auto a = open_for_locking(*target_, "f");

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -15,6 +16,7 @@
 namespace ninep::server::localfs {
 
 class LocalFs;
+struct LockOwner;
 
 // Where a directory stream stands: entries read by getdents64 and not yet sent are kept, so a
 // Treaddir resuming at the cookie of the last entry sent needs no seek.
@@ -38,7 +40,10 @@ class LocalNode final : public server::Node {
   ino_t ino = 0;
   mode_t type = 0;        // S_IFMT bits
   bool writable = false;  // io was opened for writing
-  bool locked = false;    // has (had) byte-range locks recorded in the registry
+  // The lock owners that locked through this fid (guarded by the LocalFs's owners mutex):
+  // clunking it releases their locks, as closing any descriptor of a file releases the closing
+  // process's POSIX locks on it.
+  std::vector<std::shared_ptr<LockOwner>> lock_owners;
 
   std::mutex dir_mu;  // Treaddir on one fid is serialised
   DirStream dir;

@@ -28,7 +28,7 @@ void LocalNode::reset() {
   ino = 0;
   type = 0;
   writable = false;
-  locked = false;
+  lock_owners.clear();
   qid = {};
 }
 
@@ -76,7 +76,7 @@ NodePtr LocalFs::make_node() {
 }
 
 void LocalFs::recycle(LocalNode* n) {
-  if (n->locked) locks_.forget(n->dev, n->ino, n);
+  if (!n->lock_owners.empty()) release_lock_owners(*n);
   n->reset();
   std::lock_guard lk(pool_mu_);
   --live_nodes_;

@@ -7,10 +7,12 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/error.h"
@@ -20,6 +22,16 @@
 #include "server/localfs/lock_registry.h"
 
 namespace ninep::server::localfs {
+
+// One client process's POSIX locks on one file: every fid it locks through shares them, and they
+// conflict with other owners', as a process's locks on a local file do whatever descriptor it
+// uses. They are OFD locks on a descriptor of the owner's own (host OFD locks belong to an open
+// file description, not to a fid).
+struct LockOwner {
+  using Key = std::tuple<dev_t, ino_t, std::uint64_t, std::uint32_t, std::string>;
+  Key key;  // file (dev, ino), connection, proc_id, client_id
+  UniqueFd fd;
+};
 
 struct Options {
   bool read_only = false;
@@ -116,6 +128,11 @@ class LocalFs final : public Backend {
   std::vector<LocalNode*> free_nodes_;
   std::size_t live_nodes_ = 0;
 
+  // Locks (localfs_lock.cpp). owners_mu_ also guards every node's lock_owners.
+  Result<UniqueFd> open_lock_fd(const LocalNode& n, int io);
+  void release_lock_owners(LocalNode& n);
+  std::mutex owners_mu_;
+  std::map<LockOwner::Key, std::shared_ptr<LockOwner>> owners_;
   LockRegistry locks_;
 };
 

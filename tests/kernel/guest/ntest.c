@@ -277,6 +277,25 @@ static int cmd_locks(int argc, char** argv) {
   rc = use_flock ? flock(fd, LOCK_SH | LOCK_NB) : posix_lock(fd, F_SETLK, F_RDLCK);
   if (rc != 0) return failf("second shared lock refused: %s", strerror(errno));
   if (write(go, "g", 1) != 1 || wait_child(holder, "shared holder")) return 1;
+
+  if (!use_flock) {
+    /* One process's locks through two descriptors of the file belong to one owner: no
+     * conflict between them, and closing either descriptor releases them all. */
+    int fd2 = open(path, O_RDWR);
+    if (fd2 < 0) return failf("open %s: %s", path, strerror(errno));
+    if (posix_lock(fd, F_SETLK, F_WRLCK) != 0)
+      return failf("exclusive lock through the first descriptor: %s", strerror(errno));
+    if (posix_lock(fd2, F_SETLK, F_WRLCK) != 0)
+      return failf("the process's second descriptor conflicts with its first: %s",
+                   strerror(errno));
+    close(fd2);
+    pid_t other = fork();
+    if (other == 0) {
+      int f = open(path, O_RDWR);
+      _exit(f >= 0 && posix_lock(f, F_SETLK, F_WRLCK) == 0 ? 0 : 1);
+    }
+    if (wait_child(other, "lock after the owner closed a descriptor")) return 1;
+  }
   close(fd);
   printf("blocking lock granted %lld ms after the release was requested\n", waited);
   return 0;

@@ -35,7 +35,7 @@ struct OpenHandle {
   std::mutex mu;                     // guards the fields below
   std::shared_ptr<client::Fid> fid;  // opened
   std::uint64_t generation = 0;
-  bool locked = false;  // a lock was taken through this handle: release at flush
+  bool locked = false;  // a POSIX lock was taken through this handle: release at flush
   // Directories: entries fetched from the server and not yet passed to the kernel.
   std::vector<client::DirEntry> entries;
   std::size_t next_entry = 0;
@@ -131,7 +131,8 @@ class FileSystem {
                                  const Connection::Snapshot& snap);
   void lock_wait(fuse_req_t req, OpenHandle& h, client::LockRequest lr, bool sleep);
   // Releases every lock taken through `h` (whole file; best effort).
-  void unlock_all(OpenHandle& h, std::uint32_t pid);
+  // Releases every lock of `owner` (a fuse_file_info::lock_owner) on the file.
+  void unlock_all(OpenHandle& h, std::uint64_t owner);
   void readdir_plain(fuse_req_t req, size_t size, std::uint64_t off, OpenHandle& h);
   void readdir_plus(fuse_req_t req, size_t size, std::uint64_t off, OpenHandle& h);
   // Makes the handle's buffered entries continue at cookie `off` (fetching if needed). False at

@@ -151,20 +151,16 @@ void FileSystem::flush(fuse_req_t req, fuse_file_info* fi) {
     locked = h.locked;
   }
   // close() drops the POSIX locks the closing process holds on the file.
-  if (locked) unlock_all(h, static_cast<std::uint32_t>(fuse_req_ctx(req)->pid));
+  if (locked) unlock_all(h, fi->lock_owner);
   fuse_reply_err(req, 0);
 }
 
 void FileSystem::release(fuse_req_t req, fuse_file_info* fi) {
   OpenHandle* h = handle_of(fi);
-  bool locked;
-  {
-    std::lock_guard lk(h->mu);
-    locked = h->locked;
-  }
-  // Locks (flock's too) end with the open file. The clunk below is asynchronous, so release them
-  // explicitly first: another process may try to take them the moment close() returns.
-  if (locked) unlock_all(*h, static_cast<std::uint32_t>(fuse_req_ctx(req)->pid));
+  // flock() locks end with the open file (the kernel says so, naming their owner). The clunk
+  // below is asynchronous, so release them explicitly first: another process may try to take
+  // them the moment close() returns.
+  if (fi->flock_release) unlock_all(*h, fi->lock_owner);
   delete h;  // drops the fid: clunked asynchronously
   open_handles_.fetch_sub(1);
   fuse_reply_err(req, 0);

@@ -1,6 +1,8 @@
 // Extended attributes (Txattrwalk/Txattrcreate) and locks (Tlock/Tgetlock).
 #include <sys/file.h>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <thread>
 
@@ -9,7 +11,13 @@
 namespace ninep::fuse {
 namespace {
 
-constexpr std::string_view kClientId = "ninep-fuse";
+// The server gives each lock owner (proc_id, client_id) POSIX semantics. The kernel names the
+// owner of each FUSE lock: the process's file table for POSIX locks, the open file for flock().
+// That is the client_id; proc_id stays 0, since the kernel sends no pid with an unlock and
+// the owner must be the same for the lock and its unlock.
+std::string owner_id(std::uint64_t lock_owner) {
+  return fmt::format("ninep-fuse-{:x}", lock_owner);
+}
 
 std::uint8_t to_9p_lock_type(short l_type) {
   switch (l_type) {
@@ -116,11 +124,10 @@ Result<std::uint8_t> FileSystem::lock_once(OpenHandle& h, const client::LockRequ
   return (*f)->lock(lr);
 }
 
-void FileSystem::unlock_all(OpenHandle& h, std::uint32_t pid) {
+void FileSystem::unlock_all(OpenHandle& h, std::uint64_t owner) {
   client::LockRequest unlock;
   unlock.type = p9::kLockUnlck;
-  unlock.proc_id = pid;
-  unlock.client_id = kClientId;
+  unlock.client_id = owner_id(owner);
   (void)lock_once(h, unlock, conn_.current());
 }
 
@@ -130,8 +137,7 @@ void FileSystem::getlk(fuse_req_t req, fuse_file_info* fi, struct flock* lock) {
   lr.type = to_9p_lock_type(lock->l_type);
   lr.start = static_cast<std::uint64_t>(lock->l_start);
   lr.length = static_cast<std::uint64_t>(lock->l_len);
-  lr.proc_id = static_cast<std::uint32_t>(lock->l_pid);
-  lr.client_id = kClientId;
+  lr.client_id = owner_id(fi->lock_owner);
   auto info = retrying<client::LockInfo>(
       req, [&](const Connection::Snapshot& snap) -> Result<client::LockInfo> {
         auto f = fid_for(h, snap);
@@ -179,8 +185,7 @@ void FileSystem::setlk(fuse_req_t req, fuse_file_info* fi, struct flock* lock, b
   lr.type = to_9p_lock_type(lock->l_type);
   lr.start = static_cast<std::uint64_t>(lock->l_start);
   lr.length = static_cast<std::uint64_t>(lock->l_len);
-  lr.proc_id = static_cast<std::uint32_t>(lock->l_pid);
-  lr.client_id = kClientId;
+  lr.client_id = owner_id(fi->lock_owner);
   lock_wait(req, *handle_of(fi), std::move(lr), sleep);
 }
 
@@ -201,8 +206,7 @@ void FileSystem::flock(fuse_req_t req, fuse_file_info* fi, int op) {
   }
   lr.start = 0;
   lr.length = 0;  // the whole file
-  lr.proc_id = static_cast<std::uint32_t>(fuse_req_ctx(req)->pid);
-  lr.client_id = kClientId;
+  lr.client_id = owner_id(fi->lock_owner);
   lock_wait(req, *handle_of(fi), std::move(lr), (op & LOCK_NB) == 0);
 }
 

@@ -420,6 +420,42 @@ TEST_P(OpsTest, FlockBetweenProcesses) {
   EXPECT_EQ(wait_child(child), 0);
 }
 
+// POSIX locks belong to the process whatever descriptor it uses, and closing any descriptor of
+// the file drops them; flock() locks belong to the open file.
+TEST_P(OpsTest, LockOwnershipFollowsPosixAndFlock) {
+  write_file(m("ownfile"), "0123456789");
+  std::string path = m("ownfile");
+  UniqueFd a(::open(path.c_str(), O_RDWR));
+  UniqueFd b(::open(path.c_str(), O_RDWR));
+  ASSERT_TRUE(a && b);
+  struct flock l = whole(F_WRLCK);
+  ASSERT_EQ(::fcntl(a.get(), F_SETLK, &l), 0) << strerror(errno);
+  l = whole(F_WRLCK);
+  if (GetParam() == ServerKind::Diod && ::fcntl(b.get(), F_SETLK, &l) != 0)
+    GTEST_SKIP() << "diod's locks belong to the fid, so one process conflicts with itself";
+  l = whole(F_WRLCK);
+  EXPECT_EQ(::fcntl(b.get(), F_SETLK, &l), 0)
+      << "one process, two descriptors: " << strerror(errno);
+  auto child_can_lock = [&] {
+    return wait_child(fork_child([&] {
+      int fd = ::open(path.c_str(), O_RDWR);
+      struct flock c = whole(F_WRLCK);
+      return fd >= 0 && ::fcntl(fd, F_SETLK, &c) == 0 ? 0 : 1;
+    }));
+  };
+  EXPECT_EQ(child_can_lock(), 1) << "held by this process";
+  b.reset();  // closing either descriptor drops the process's locks on the file
+  EXPECT_EQ(child_can_lock(), 0) << "released by the close";
+
+  ASSERT_EQ(::flock(a.get(), LOCK_EX | LOCK_NB), 0) << strerror(errno);
+  UniqueFd c(::open(path.c_str(), O_RDWR));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(::flock(c.get(), LOCK_EX | LOCK_NB), -1) << "flock: two open files conflict";
+  EXPECT_EQ(errno, EWOULDBLOCK);
+  a.reset();  // the open file's last close releases its flock
+  EXPECT_EQ(::flock(c.get(), LOCK_EX | LOCK_NB), 0) << strerror(errno);
+}
+
 std::vector<std::string> list_dir(DIR* d) {
   std::vector<std::string> out;
   while (dirent* e = ::readdir(d)) out.push_back(e->d_name);

@@ -130,7 +130,6 @@ class FileSystem {
   Result<std::uint8_t> lock_once(OpenHandle& h, const client::LockRequest& lr,
                                  const Connection::Snapshot& snap);
   void lock_wait(fuse_req_t req, OpenHandle& h, client::LockRequest lr, bool sleep);
-  // Releases every lock taken through `h` (whole file; best effort).
   // Releases every lock of `owner` (a fuse_file_info::lock_owner) on the file.
   void unlock_all(OpenHandle& h, std::uint64_t owner);
   void readdir_plain(fuse_req_t req, size_t size, std::uint64_t off, OpenHandle& h);

@@ -28,7 +28,6 @@ void LocalNode::reset() {
   ino = 0;
   type = 0;
   writable = false;
-  lock_owners.clear();
   qid = {};
 }
 

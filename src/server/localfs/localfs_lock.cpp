@@ -32,6 +32,10 @@ Result<Range> to_range(std::uint64_t start, std::uint64_t length) {
   return r;
 }
 
+LockOwner::Key owner_key(const LocalNode& n, const LockArgs& req) {
+  return {n.dev, n.ino, req.conn_id, req.proc_id, std::string(req.client_id)};
+}
+
 short host_lock_type(std::uint8_t t) {
   return t == p9::kLockRdlck ? F_RDLCK : t == p9::kLockWrlck ? F_WRLCK : F_UNLCK;
 }
@@ -79,7 +83,7 @@ Result<std::uint8_t> LocalFs::lock(Node& node, const LockArgs& req) {
   if (!range) return std::unexpected(range.error());
   // Locks are rare: one mutex for owners and their descriptors keeps release and use apart.
   std::lock_guard lk(owners_mu_);
-  LockOwner::Key key{n.dev, n.ino, req.conn_id, req.proc_id, std::string(req.client_id)};
+  LockOwner::Key key = owner_key(n, req);
   auto it = owners_.find(key);
   if (it == owners_.end()) {
     if (req.type == p9::kLockUnlck) return p9::kLockSuccess;  // it holds nothing
@@ -115,8 +119,7 @@ Result<void> LocalFs::getlock(Node& node, const LockArgs& req, LockHolder& out) 
   if (!range) return std::unexpected(range.error());
   std::lock_guard lk(owners_mu_);
   // Asked through the owner's descriptor, the owner's own locks are no conflict.
-  auto it = owners_.find(
-      LockOwner::Key{n.dev, n.ino, req.conn_id, req.proc_id, std::string(req.client_id)});
+  auto it = owners_.find(owner_key(n, req));
   const LockOwner* self = it == owners_.end() ? nullptr : it->second.get();
   struct flock fl {};
   fl.l_type = host_lock_type(req.type == p9::kLockUnlck ? p9::kLockWrlck : req.type);

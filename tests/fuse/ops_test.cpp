@@ -452,8 +452,15 @@ TEST_P(OpsTest, LockOwnershipFollowsPosixAndFlock) {
   ASSERT_TRUE(c);
   EXPECT_EQ(::flock(c.get(), LOCK_EX | LOCK_NB), -1) << "flock: two open files conflict";
   EXPECT_EQ(errno, EWOULDBLOCK);
-  a.reset();  // the open file's last close releases its flock
-  EXPECT_EQ(::flock(c.get(), LOCK_EX | LOCK_NB), 0) << strerror(errno);
+  // The open file's last close releases its flock; FUSE sends that release after close()
+  // returns, so the lock comes free shortly after, not at once.
+  a.reset();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  int rc;
+  while ((rc = ::flock(c.get(), LOCK_EX | LOCK_NB)) != 0 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(rc, 0) << strerror(errno);
 }
 
 std::vector<std::string> list_dir(DIR* d) {

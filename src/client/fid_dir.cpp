@@ -1,11 +1,9 @@
 // Fid operations on directories and links: readdir, creation, renaming, unlinking.
-#include <fmt/format.h>
-
 #include <vector>
 
+#include "client/dir_listing.h"
 #include "client/fid.h"
 #include "client/session.h"
-#include "p9/dirent.h"
 
 namespace ninep::client {
 namespace {
@@ -36,31 +34,7 @@ Result<std::size_t> Fid::readdir_some(std::uint64_t offset, std::span<std::uint8
 }
 
 Result<std::vector<DirEntry>> Fid::readdir_all() const {
-  if (!session_) return fail(EBADF);
-  std::vector<std::uint8_t> buf(std::min<std::size_t>(session_->max_io(), 256 * 1024));
-  std::vector<DirEntry> out;
-  std::uint64_t offset = 0;
-  for (;;) {
-    auto n = readdir_some(offset, buf);
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) break;
-    p9::DirentReader rd(std::span<const std::uint8_t>(buf.data(), *n));
-    std::size_t entries = 0;
-    std::uint64_t next = offset;
-    for (;;) {
-      auto d = rd.next();
-      if (!d) return fail(EPROTO, "malformed Rreaddir: " + d.error().message);
-      if (!*d) break;
-      out.push_back(DirEntry{(*d)->qid, (*d)->offset, (*d)->type, std::string((*d)->name)});
-      next = (*d)->offset;
-      ++entries;
-    }
-    if (entries == 0) return fail(EPROTO, "Rreaddir with data but no whole entry");
-    // A cookie that does not move would make this loop forever.
-    if (next == offset) return fail(EPROTO, "Rreaddir did not advance the directory offset");
-    offset = next;
-  }
-  return out;
+  return read_directory(*this);
 }
 
 Result<p9::Qid> Fid::mkdir(std::string_view name, std::uint32_t mode, std::uint32_t gid) const {

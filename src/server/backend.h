@@ -23,6 +23,10 @@
 namespace ninep::server {
 
 inline constexpr std::size_t kMaxNameLength = 255;
+// Tlock/Tgetlock: the longest client_id accepted (EINVAL beyond; the Linux client sends its
+// node name, at most 64 bytes), and how many lock owners may lock through one fid (ENOLCK).
+inline constexpr std::size_t kMaxLockClientId = 256;
+inline constexpr std::size_t kMaxLockOwnersPerFid = 1024;
 
 // A backend's state behind one fid. The core reads `qid` (kept current by the backend) and
 // otherwise treats the node as opaque. Nodes are released through release() so a backend can

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -74,6 +76,33 @@ Result<UniqueFd> open_beneath(int root, std::string_view rel, int flags) {
     g_no_openat2.store(true, std::memory_order_relaxed);
   }
   return open_by_components(root, rel, flags);
+}
+
+bool opens_on_host(mode_t type) {
+  return type == S_IFREG || type == S_IFDIR;
+}
+
+Result<UniqueFd> open_regular_or_dir(const char* inode, int flags, struct stat& st) {
+  // O_NONBLOCK first: even a regular file's open may otherwise wait (a lease being broken). The
+  // type is checked on the open file too, whatever the caller checked before.
+  UniqueFd fd(::open(inode, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) return fail_errno("open");
+  if (::fstat(fd.get(), &st) != 0) return fail_errno("stat");
+  if (!opens_on_host(st.st_mode & S_IFMT))
+    return fail(EPERM, "special files are never opened on the host");
+  if (!(flags & O_NONBLOCK) && ::fcntl(fd.get(), F_SETFL, flags & ~O_ACCMODE) != 0)
+    return fail_errno("open");
+  return fd;
+}
+
+void use_thread_umask() {
+  // Modes arrive already masked by the client's umask, so creating must not mask them again;
+  // but the umask belongs to the process (and to the sockets it creates), so each thread that
+  // creates files gets its own file-system context (cwd, root, umask) with a umask of 0.
+  thread_local bool own_umask = false;
+  if (own_umask) return;
+  if (::unshare(CLONE_FS) == 0) ::umask(0);
+  own_umask = true;
 }
 
 }  // namespace ninep::server::localfs

@@ -14,6 +14,8 @@
 // parent for ".." and Tremove — rename-proof, and it cannot be walked out of the export.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <string_view>
 
@@ -40,5 +42,16 @@ Result<std::string_view> current_path(int fd);
 // with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), or one
 // component at a time with O_NOFOLLOW where openat2 does not exist.
 Result<UniqueFd> open_beneath(int root, std::string_view rel, int flags);
+
+// Only regular files and directories are ever opened by the server (the CVE-2020-35517 class of
+// hole: opening a device node a guest made would give it the host's device). Special files can
+// be created, listed, renamed and removed; the guest's kernel handles them locally.
+bool opens_on_host(mode_t type);
+// Opens `inode` (a /proc/self/fd path) with `flags`, without waiting (O_NONBLOCK until the type
+// is known), and fills `st`; EPERM when it is not a regular file or directory.
+Result<UniqueFd> open_regular_or_dir(const char* inode, int flags, struct stat& st);
+
+// Gives the calling thread its own umask of 0 (once): modes from clients are already masked.
+void use_thread_umask();
 
 }  // namespace ninep::server::localfs

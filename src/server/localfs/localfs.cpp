@@ -45,8 +45,6 @@ Result<std::unique_ptr<LocalFs>> LocalFs::open(const std::string& path, Options 
   // Reopening files for I/O goes through /proc/self/fd (see host_path.h).
   if (::access(ProcFdPath(root.get()).c_str(), F_OK) != 0)
     return fail(ENOSYS, "/proc is not mounted; it is needed to serve " + path);
-  // Modes arrive already masked by the client's umask; the server's own must not mask again.
-  ::umask(0);
   return std::unique_ptr<LocalFs>(new LocalFs(std::move(root), st, opts));
 }
 

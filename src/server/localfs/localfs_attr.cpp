@@ -95,6 +95,8 @@ Result<void> LocalFs::setattr(Node& node, const p9::Tsetattr& req) {
   }
   if (req.valid & p9::kSetattrSize) {
     if (req.size > static_cast<std::uint64_t>(LLONG_MAX)) return fail(EFBIG);
+    if (n.type == S_IFDIR) return fail(EISDIR);
+    if (n.type != S_IFREG) return fail(EINVAL, "truncate of a special file");
     const int fd = n.io.load(std::memory_order_acquire);
     const int rc = (fd >= 0 && n.writable)
                        ? ::ftruncate(fd, static_cast<off_t>(req.size))

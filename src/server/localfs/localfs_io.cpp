@@ -105,20 +105,17 @@ Result<p9::Qid> LocalFs::open(Node& node, std::uint32_t flags) {
   if (!is_root(n)) {
     if (auto r = relative_path(n.path.get()); !r) return std::unexpected(r.error());
   }
-  int f = host->flags;
-  // Opening a FIFO or device must never wait for a peer inside a worker thread.
-  if (n.type != S_IFREG && n.type != S_IFDIR) f |= O_NONBLOCK;
-  UniqueFd fd(::open(ProcFdPath(n.path.get()).c_str(), f));
-  if (!fd) return fail_errno("open");
+  if (!opens_on_host(n.type)) return fail(EPERM, "special files are never opened on the host");
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail_errno("stat");
+  auto fd = open_regular_or_dir(ProcFdPath(n.path.get()).c_str(), host->flags, st);
+  if (!fd) return std::unexpected(fd.error());
   n.qid = qid_of(st);
   n.writable = host->wants_write || (host->flags & O_ACCMODE) != O_RDONLY;
   {
     std::lock_guard lk(n.dir_mu);
     n.dir = DirStream{};
   }
-  int old = n.io.exchange(fd.release());
+  int old = n.io.exchange(fd->release());
   if (old >= 0) ::close(old);
   return n.qid;
 }
@@ -130,11 +127,29 @@ Result<p9::Qid> LocalFs::create(Node& dirnode, std::string_view name, std::uint3
   if (auto r = usable_dir(d); !r) return std::unexpected(r.error());
   auto host = translate_open_flags(flags);
   if (!host) return std::unexpected(host.error());
-  int f = (host->flags & ~O_DIRECTORY) | O_CREAT | O_NOFOLLOW;
-  if (flags & p9::kOExcl) f |= O_EXCL;
+  use_thread_umask();
+  const int f = (host->flags & ~O_DIRECTORY) | O_NOFOLLOW;
   CName cname(name);
-  UniqueFd fd(::openat(d.path.get(), cname.buf, f, static_cast<mode_t>(mode & 07777)));
-  if (!fd) return fail_errno("create");
+  // O_EXCL always: without it an existing FIFO or device node of that name would be opened. A
+  // name that exists (when the client allowed that) is opened like Tlopen opens it: only if it
+  // is a regular file, never waiting.
+  UniqueFd fd(::openat(d.path.get(), cname.buf, f | O_CREAT | O_EXCL | O_NONBLOCK,
+                       static_cast<mode_t>(mode & 07777)));
+  if (fd) {
+    if (!(host->flags & O_NONBLOCK) && ::fcntl(fd.get(), F_SETFL, f & ~O_ACCMODE) != 0)
+      return fail_errno("create");
+  } else if (errno == EEXIST && !(flags & p9::kOExcl)) {
+    UniqueFd existing(::openat(d.path.get(), cname.buf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!existing) return fail_errno("create");
+    struct stat st {};
+    if (::fstat(existing.get(), &st) != 0) return fail_errno("create");
+    if (!S_ISREG(st.st_mode)) return fail(S_ISDIR(st.st_mode) ? EISDIR : EPERM, "create");
+    auto opened = open_regular_or_dir(ProcFdPath(existing.get()).c_str(), host->flags, st);
+    if (!opened) return std::unexpected(opened.error());
+    fd = std::move(*opened);
+  } else {
+    return fail_errno("create");
+  }
   UniqueFd path(::open(ProcFdPath(fd.get()).c_str(), O_PATH | O_CLOEXEC));
   if (!path) return fail_errno("create");
   auto qid = finish_create(d.path.get(), cname.buf, path.get(), gid);
@@ -277,9 +292,12 @@ Result<void> LocalFs::fsync(Node& node, bool datasync) {
   int fd = n.io.load(std::memory_order_acquire);
   UniqueFd temp;
   if (fd < 0) {
-    if (n.type == S_IFLNK) return {};
-    temp = UniqueFd(::open(ProcFdPath(n.path.get()).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-    if (!temp) return fail_errno("open for fsync");
+    // Nothing to flush that the server could reach without opening a special file.
+    if (!opens_on_host(n.type)) return {};
+    struct stat st {};
+    auto opened = open_regular_or_dir(ProcFdPath(n.path.get()).c_str(), O_RDONLY | O_CLOEXEC, st);
+    if (!opened) return std::unexpected(opened.error());
+    temp = std::move(*opened);
     fd = temp.get();
   }
   if ((datasync ? ::fdatasync(fd) : ::fsync(fd)) != 0) return fail_errno("fsync");

@@ -47,18 +47,17 @@ Result<UniqueFd> LocalFs::open_lock_fd(const LocalNode& n, int io) {
     // Open for reading and writing when the user may, so that a later lock of either type
     // through another fid of the same owner works; else as the fid itself was opened.
     const ProcFdPath file(n.path.get());
+    struct stat st {};
     if (!opts_.read_only) {
-      UniqueFd fd(::open(file.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY));
-      if (fd) return fd;
+      if (auto fd = open_regular_or_dir(file.c_str(), O_RDWR, st)) return std::move(*fd);
     }
     const int flags = ::fcntl(io, F_GETFL);
     if (flags >= 0) {
-      UniqueFd fd(::open(file.c_str(), (flags & O_ACCMODE) | O_CLOEXEC | O_NOCTTY));
-      if (fd) return fd;
+      if (auto fd = open_regular_or_dir(file.c_str(), flags & O_ACCMODE, st)) return std::move(*fd);
     }
   }
-  // Not a regular file (opening a device again may have effects), or it cannot be opened
-  // again: the fid's own open file description carries the owner's locks.
+  // A directory, or a file that cannot be opened again: the fid's own open file description
+  // carries the owner's locks.
   UniqueFd fd(::fcntl(io, F_DUPFD_CLOEXEC, 0));
   if (!fd) return fail_errno("lock");
   return fd;
@@ -87,6 +86,9 @@ Result<std::uint8_t> LocalFs::lock(Node& node, const LockArgs& req) {
   auto it = owners_.find(key);
   if (it == owners_.end()) {
     if (req.type == p9::kLockUnlck) return p9::kLockSuccess;  // it holds nothing
+    // Each owner holds a host descriptor: a fid does not get to make them without bound.
+    if (n.lock_owners.size() >= kMaxLockOwnersPerFid)
+      return fail(ENOLCK, "too many lock owners on one fid");
     auto fd = open_lock_fd(n, io);
     if (!fd) return std::unexpected(fd.error());
     it = owners_.emplace(key, std::make_shared<LockOwner>(LockOwner{key, std::move(*fd)})).first;

@@ -40,6 +40,7 @@ Result<p9::Qid> LocalFs::mkdir(Node& dirnode, std::string_view name, std::uint32
   if (opts_.read_only) return fail(EROFS);
   if (auto r = usable_dir(d); !r) return std::unexpected(r.error());
   const std::string cname(name);
+  use_thread_umask();
   if (::mkdirat(d.path.get(), cname.c_str(), static_cast<mode_t>(mode & 07777)) != 0)
     return fail_errno("mkdir");
   UniqueFd fd(::openat(d.path.get(), cname.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -68,6 +69,7 @@ Result<p9::Qid> LocalFs::mknod(Node& dirnode, std::string_view name, std::uint32
   auto type = host_type(mode);
   if (!type) return std::unexpected(type.error());
   const std::string cname(name);
+  use_thread_umask();
   if (::mknodat(d.path.get(), cname.c_str(), *type | static_cast<mode_t>(mode & 07777),
                 makedev(maj, min)) != 0)
     return fail_errno("mknod");

@@ -20,8 +20,12 @@
 #include <memory>
 #include <utility>
 
+#include "transport/socket_file.h"
+
 namespace ninep::transport {
 namespace {
+
+constexpr int kBacklog = 128;
 
 // Fills a sockaddr_un; a leading '@' names a Linux abstract socket.
 bool is_abstract(const std::string& path) {
@@ -184,6 +188,8 @@ Listener::Listener(Listener&& o) noexcept
     : fd_(std::move(o.fd_)),
       addr_(std::move(o.addr_)),
       unlink_on_close_(std::exchange(o.unlink_on_close_, false)),
+      filter_(std::move(o.filter_)),
+      on_refused_(std::move(o.on_refused_)),
       shut_down_(o.shut_down_.load()) {}
 
 Listener& Listener::operator=(Listener&& o) noexcept {
@@ -200,23 +206,34 @@ Listener::~Listener() {
   fd_.reset();
 }
 
-Result<UniqueFd> Listener::accept() {
+Result<Accepted> Listener::accept_peer() {
   for (;;) {
     if (shut_down_.load()) return fail(ECANCELED, "listener shut down");
     int c = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (c >= 0) {
-      if (shut_down_.load()) {
-        ::close(c);
-        return fail(ECANCELED, "listener shut down");
+      UniqueFd conn(c);
+      if (shut_down_.load()) return fail(ECANCELED, "listener shut down");
+      auto peer = describe_peer(c);
+      // A peer that cannot be identified is refused when there is a filter (fail closed).
+      if (!filter_.empty() && (!peer || !peer_allowed(*peer, filter_))) {
+        conn.reset();
+        if (on_refused_) on_refused_(peer ? *peer : Peer{});
+        continue;
       }
       if (addr_.kind == Address::Kind::Tcp) set_nodelay(c);
-      return UniqueFd(c);
+      return Accepted{std::move(conn), peer ? std::move(*peer) : Peer{}};
     }
     if (shut_down_.load()) return fail(ECANCELED, "listener shut down");
     // Transient conditions (the peer gave up, per-process limits) must not end a server.
     if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
     return fail_at(addr_, "accept on");
   }
+}
+
+Result<UniqueFd> Listener::accept() {
+  auto a = accept_peer();
+  if (!a) return std::unexpected(a.error());
+  return std::move(a->fd);
 }
 
 void Listener::shutdown() {
@@ -228,6 +245,8 @@ void Listener::shutdown() {
 Result<Listener> listen(const Address& addr, const ListenOptions& opts) {
   Listener l;
   l.addr_ = addr;
+  l.filter_ = opts.filter;
+  l.on_refused_ = opts.on_refused;
   switch (addr.kind) {
     case Address::Kind::Unix: {
       if (!is_abstract(addr.path)) {
@@ -235,11 +254,19 @@ Result<Listener> listen(const Address& addr, const ListenOptions& opts) {
       }
       l.fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
       if (!l.fd_) return fail_at(addr, "socket for");
-      sockaddr_un sa;
-      socklen_t len = make_unix_addr(addr.path, sa);
-      if (::bind(l.fd_.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0)
-        return fail_at(addr, "bind");
-      l.unlink_on_close_ = !is_abstract(addr.path);
+      if (is_abstract(addr.path)) {
+        sockaddr_un sa;
+        socklen_t len = make_unix_addr(addr.path, sa);
+        if (::bind(l.fd_.get(), reinterpret_cast<sockaddr*>(&sa), len) != 0)
+          return fail_at(addr, "bind");
+        break;
+      }
+      mode_t mode = opts.socket_mode != 0 ? opts.socket_mode : opts.socket_group ? 0660 : 0600;
+      if (auto r =
+              listen_unix_socket_file(l.fd_.get(), addr.path, mode, opts.socket_group, kBacklog);
+          !r)
+        return std::unexpected(r.error());
+      l.unlink_on_close_ = true;
       break;
     }
     case Address::Kind::Tcp: {
@@ -289,7 +316,7 @@ Result<Listener> listen(const Address& addr, const ListenOptions& opts) {
       return l;
     }
   }
-  if (::listen(l.fd_.get(), 128) != 0) return fail_at(addr, "listen on");
+  if (::listen(l.fd_.get(), kBacklog) != 0) return fail_at(addr, "listen on");
   return l;
 }
 

@@ -1,15 +1,19 @@
 // Dialing and listening on transport addresses, and whole-buffer I/O on stream descriptors.
 #pragma once
 
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "transport/address.h"
+#include "transport/peer.h"
 
 namespace ninep::transport {
 
@@ -20,6 +24,18 @@ struct ListenOptions {
   // TCP listeners bind loopback only unless this is set (9P has no encryption); listen() prints
   // nothing itself, callers warn.
   bool allow_remote_tcp = false;
+  // A unix socket file gets exactly this mode, whatever the process umask, and is never more
+  // open meanwhile; 0 means 0600, or 0660 when socket_group is set.
+  mode_t socket_mode = 0;
+  std::optional<gid_t> socket_group{};  // the unix socket file's group
+  // accept() closes and skips peers the filter refuses, telling on_refused (if set) who they were.
+  PeerFilter filter{};
+  std::function<void(const Peer&)> on_refused{};
+};
+
+struct Accepted {
+  UniqueFd fd;
+  Peer peer;  // kind Other when the kernel could not say
 };
 
 // A listening socket. A unix listener removes its socket file on destruction; at creation it
@@ -31,8 +47,10 @@ class Listener {
   Listener& operator=(Listener&&) noexcept;
   ~Listener();
 
-  // Blocks until a connection arrives (or the listener is shut down: ECANCELED).
+  // Blocks until an allowed connection arrives (or the listener is shut down: ECANCELED).
   Result<UniqueFd> accept();
+  // The same, with the peer's identity.
+  Result<Accepted> accept_peer();
   int fd() const { return fd_.get(); }
   const Address& address() const { return addr_; }
   // Wakes blocked accept() calls and stops accepting (safe from another thread).
@@ -43,6 +61,8 @@ class Listener {
   UniqueFd fd_;
   Address addr_;
   bool unlink_on_close_ = false;
+  PeerFilter filter_;
+  std::function<void(const Peer&)> on_refused_;
   std::atomic<bool> shut_down_{false};
 };
 

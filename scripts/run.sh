@@ -11,7 +11,9 @@ sh scripts/build.sh build
 NINEP=$(pwd)/build/tools/ninep/ninep
 SOCK=${TMPDIR:-/tmp}/ninep-run-$$.sock
 mkdir -p "$MNT"
-"$NINEP" serve --export "export=$DIR" --listen "unix:$SOCK" &
+# One user serves and mounts on one host: requests come from that same user, so squashing root
+# (the default, for guests) would only lock root out of its own files.
+"$NINEP" serve --export "export=$DIR" --listen "unix:$SOCK" --no-root-squash &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT INT TERM
 i=0

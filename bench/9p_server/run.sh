@@ -21,7 +21,7 @@ diod=$(command -v diod || echo /usr/sbin/diod)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ninep-bench-server.XXXXXX")
 mkdir "$tmp/ours" "$tmp/diod"
-"$ninep" serve "$tmp/ours" --listen "unix:$tmp/ours.sock" 2>"$tmp/ours.log" &
+"$ninep" serve "$tmp/ours" --listen "unix:$tmp/ours.sock" --no-root-squash 2>"$tmp/ours.log" &
 ours_pid=$!
 "$diod" -f -n -c /dev/null -e "$tmp/diod" -l "$tmp/diod.sock" -L "$tmp/diod.log" &
 diod_pid=$!

@@ -96,7 +96,7 @@ labels=("git status ($files files)" "untar ($untar_files files + 4 MB)" "write $
 
 # ---- targets ----
 start_ours() {  # $1 export dir, $2 socket
-  "$ninep" serve --export bench="$1" --listen "unix:$2" > "$work/ours.log" 2>&1 &
+  "$ninep" serve --export bench="$1" --listen "unix:$2" --no-root-squash > "$work/ours.log" 2>&1 &
   pids+=($!)
 }
 start_diod() {

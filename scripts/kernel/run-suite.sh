@@ -95,7 +95,9 @@ case "$server" in
   ninep)
     aname=kernel-test
     msize_cap=1048576
-    "$ninep" serve --export "$aname=$export_dir" --listen "unix:$sock" \
+    # The guest's root acts as a VM's root on its own filesystem (chown, mknod, root-only
+    # permissions), which is what --no-root-squash is for; tests/security covers the default.
+    "$ninep" serve --export "$aname=$export_dir" --listen "unix:$sock" --no-root-squash \
       ${server_args[@]+"${server_args[@]}"} >"$run/server.log" 2>&1 &
     ;;
   diod)

@@ -24,10 +24,25 @@ struct Export {
   std::unique_ptr<Backend> backend;
 };
 
-struct Squash {
+// Who requests run as, NFS-style (exports(5)): the attaching user, except that uid 0 becomes the
+// anonymous identity (Root, the default, "root_squash"), nobody does (None), or everyone does
+// (All).
+enum class Squash { Root, None, All };
+
+struct IdentityMapping {
+  Squash squash = Squash::Root;
+  uid_t anon_uid = 65534;  // nobody
+  gid_t anon_gid = 65534;  // nogroup
+};
+
+struct Owner {
   uid_t uid = 0;
   gid_t gid = 0;
 };
+
+// Which extended-attribute namespaces clients may read and write. The default keeps security.*
+// (file capabilities, SELinux labels) and trusted.* away from guests.
+enum class XattrNamespaces { UserAndAcl, All };
 
 enum class LogLevel { Error, Warn, Info, Debug };
 
@@ -39,8 +54,16 @@ struct ServerConfig {
   std::uint32_t max_fids = 65536;        // per connection
   std::uint32_t max_outstanding = 1024;  // requests in flight per connection
   std::uint32_t max_connections = 256;   // per server
-  // Report every file as owned by this identity (getattr only; chown becomes a no-op).
-  std::optional<Squash> squash;
+  IdentityMapping identity;
+  // Report every file as owned by this identity (Rgetattr only; chown is accepted and ignored).
+  // Changes what clients see, not what they may do: see `identity` for that.
+  std::optional<Owner> report_owner;
+  XattrNamespaces xattr_namespaces = XattrNamespaces::UserAndAcl;
+  // Server-wide budget shared fairly by the connections (see budget.h): bytes held for clients
+  // (request frames in flight, xattr values, directory buffers) and descriptors held for fids
+  // (0: 90% of the open-file limit when the server starts).
+  std::uint64_t max_memory = std::uint64_t{2} << 30;
+  std::uint64_t max_open_files = 0;
   // Print every request and reply (p9::to_string) to the log.
   bool trace = false;
   LogLevel log_level = LogLevel::Warn;

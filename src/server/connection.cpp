@@ -63,12 +63,11 @@ bool is_dotl_request(std::uint8_t t) {
   }
 }
 
-// Requests that only touch metadata (or write a few pages to the page cache) and cannot wait
-// for anyone: when nothing else is in flight, the reader runs them itself instead of waking a
-// worker (one thread switch less per request, which is most of a serial client's latency).
-// Anything that may take long (reads that may go to the disk, large writes, fsync, locks,
-// truncating an existing file) always goes to a worker. Tlcreate's O_TRUNC is not one of those:
-// clients send Tlcreate only for names they found absent.
+// Requests that only look up or read metadata (or write a few pages to the page cache) and
+// cannot wait for anyone: when nothing else is in flight, the reader runs them itself instead of
+// waking a worker (one thread switch less per request, which is most of a serial client's
+// latency). Nothing that opens or creates a file, locks, syncs or reads data runs there: those
+// may wait (on a lease, a lock, the disk), and a reader that waits stops its whole connection.
 constexpr std::size_t kInlineWrite = 16 * 1024;
 
 bool runs_inline(const p9::Message& m) {
@@ -80,12 +79,6 @@ bool runs_inline(const p9::Message& m) {
     case p9::Type::Treadlink:
     case p9::Type::Tattach:
     case p9::Type::Txattrwalk:
-    case p9::Type::Tmkdir:
-    case p9::Type::Tsymlink:
-      return true;
-    case p9::Type::Tlopen:
-      return (std::get<p9::Tlopen>(m).flags & p9::kOTrunc) == 0;
-    case p9::Type::Tlcreate:
       return true;
     case p9::Type::Twrite:
       return std::get<p9::Twrite>(m).data.size() <= kInlineWrite;
@@ -102,10 +95,10 @@ bool is_socket(int fd) {
 }  // namespace
 
 Connection::Connection(const ServerConfig& cfg, const std::vector<Export>& exports, const Log& log,
-                       std::uint64_t id, UniqueFd stream)
+                       Budget& budget, std::uint64_t id, UniqueFd stream)
     : cfg_(cfg),
       log_(log),
-      session_(cfg, exports, log, id),
+      session_(cfg, exports, log, id, budget),
       fd_(std::move(stream)),
       wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       reader_(cfg.max_msize),
@@ -139,6 +132,18 @@ bool Connection::wait_stream(short events) {
   }
 }
 
+void Connection::wait_for_room() {
+  // Backpressure: a connection holding more than its share of the server's memory in request
+  // frames reads nothing more until its own requests are answered (the frames it has are all it
+  // needs to make progress). Others are not affected.
+  std::unique_lock lk(mu_);
+  if (inflight_count_ == 0 || !session_.account.over_share(Budget::kBytes)) return;
+  log_.log(LogLevel::Debug, "connection {}: over its share of the memory budget; waiting", id());
+  while (inflight_count_ > 0 && !stop_requested_.load(std::memory_order_relaxed) &&
+         session_.account.over_share(Budget::kBytes))
+    room_cv_.wait_for(lk, std::chrono::milliseconds(10));
+}
+
 void Connection::run() {
   // Sockets are read blocking: a thread asleep in read() is woken by the sender's data directly,
   // which on small requests is much quicker than a wake-up through poll() (a serial client's
@@ -156,6 +161,7 @@ void Connection::run() {
       why = "stopped";
       break;
     }
+    wait_for_room();
     auto space = reader_.write_space(kReadChunk);
     ssize_t n = ::read(fd_.get(), space.data(), space.size());
     if (n < 0) {
@@ -217,6 +223,9 @@ bool Connection::on_frame(p9::Bytes frame) {
     r = get_request();
   }
   r->frame.assign(frame.begin(), frame.end());
+  // Already received, so held whatever the share; wait_for_room() keeps this bounded.
+  session_.account.force(Budget::kBytes, frame.size());
+  r->charged = frame.size();
   auto call = p9::decode(r->frame, reader_.msize());
   if (!call) {
     {
@@ -565,6 +574,11 @@ Request* Connection::get_request() {
 }
 
 void Connection::recycle(Request* r) {
+  if (r->charged != 0) {
+    session_.account.give(Budget::kBytes, r->charged);
+    r->charged = 0;
+    room_cv_.notify_one();
+  }
   r->dropped = false;
   r->flush_waiters.clear();
   r->retry_delay = std::chrono::milliseconds(0);

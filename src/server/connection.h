@@ -27,7 +27,7 @@ namespace ninep::server {
 class Connection {
  public:
   Connection(const ServerConfig& cfg, const std::vector<Export>& exports, const Log& log,
-             std::uint64_t id, UniqueFd stream);
+             Budget& budget, std::uint64_t id, UniqueFd stream);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -43,6 +43,7 @@ class Connection {
  private:
   // Reader side.
   bool wait_stream(short events);
+  void wait_for_room();
   bool on_frame(p9::Bytes frame);
   void handle_version(Request* r);
   void handle_flush(Request* r);
@@ -81,6 +82,7 @@ class Connection {
   std::mutex mu_;
   std::condition_variable work_cv_;  // workers: queue or parked retries
   std::condition_variable idle_cv_;  // reader: waiting for executing requests to finish
+  std::condition_variable room_cv_;  // reader: waiting for frames in flight to be freed
   Request* queue_head_ = nullptr;
   Request* queue_tail_ = nullptr;
   Request* parked_ = nullptr;    // singly linked through queue_next

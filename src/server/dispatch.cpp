@@ -88,6 +88,27 @@ Result<void> become(const Fid& f) {
   return ThreadIdentity::assume(*f.who);
 }
 
+bool xattr_name_allowed(std::string_view name, XattrNamespaces spaces) {
+  return spaces == XattrNamespaces::All || name.starts_with("user.") ||
+         name.starts_with("system.posix_acl_");
+}
+
+void keep_allowed_xattr_names(std::vector<std::uint8_t>& list, XattrNamespaces spaces) {
+  if (spaces == XattrNamespaces::All) return;
+  std::size_t out = 0;
+  for (std::size_t at = 0; at < list.size();) {
+    const auto* begin = reinterpret_cast<const char*>(list.data() + at);
+    const std::size_t len = ::strnlen(begin, list.size() - at);
+    const std::size_t next = std::min(list.size(), at + len + 1);
+    if (xattr_name_allowed(std::string_view(begin, len), spaces)) {
+      std::memmove(list.data() + out, list.data() + at, next - at);
+      out += next - at;
+    }
+    at = next;
+  }
+  list.resize(out);
+}
+
 namespace {
 
 const Export* find_export(Session& s, std::string_view aname) {
@@ -105,8 +126,13 @@ const Export* find_export(Session& s, std::string_view aname) {
 Dispatched handle_attach(Ctx& c, const p9::Tattach& m) {
   const Export* exp = find_export(c.s, m.aname);
   if (exp == nullptr) return c.error(ENOENT);
-  auto who = resolve_identity(m.uname, m.n_uname);
+  const IdentityMapping& map = c.s.cfg.identity;
+  // Under all_squash who attaches does not matter, not even whether the host knows them.
+  Result<IdentityPtr> who = map.squash == Squash::All
+                                ? Result<IdentityPtr>(std::make_shared<Identity>())
+                                : resolve_identity(m.uname, m.n_uname);
   if (!who) return c.error(who.error());
+  *who = squash_identity(std::move(*who), map);
   if (c.s.fids.get(m.fid)) return c.error(EBADF);
   auto node = exp->backend->attach();
   if (!node) return c.error(node.error());
@@ -208,6 +234,8 @@ Dispatched handle_xattrwalk(Ctx& c, const p9::Txattrwalk& m) {
   Fid& f = **src;
   if (m.newfid == m.fid || c.s.fids.get(m.newfid)) return c.error(EBADF);
   if (m.name.find('\0') != std::string_view::npos) return c.error(EINVAL);
+  const XattrNamespaces spaces = c.s.cfg.xattr_namespaces;
+  if (!m.name.empty() && !xattr_name_allowed(m.name, spaces)) return c.error(EOPNOTSUPP);
   std::shared_lock lock(f.mu);
   if (auto r = become(f); !r) return c.error(r.error());
   auto x = std::make_unique<XattrTransfer>();
@@ -215,10 +243,13 @@ Dispatched handle_xattrwalk(Ctx& c, const p9::Txattrwalk& m) {
   auto r =
       m.name.empty() ? be.xattr_list(*f.node, x->data) : be.xattr_get(*f.node, m.name, x->data);
   if (!r) return c.error(r.error());
+  if (m.name.empty()) keep_allowed_xattr_names(x->data, spaces);
   x->name.assign(m.name);
   x->size = x->data.size();
   std::uint64_t size = x->size;
   FidRef nf = c.s.fids.make();
+  if (auto ch = c.s.fids.charge(*nf, Budget::kBytes, size, ENOBUFS); !ch)
+    return c.error(ch.error());
   nf->exp = f.exp;
   nf->who = f.who;
   nf->kind = Fid::Kind::XattrRead;
@@ -236,6 +267,7 @@ Dispatched handle_xattrcreate(Ctx& c, const p9::Txattrcreate& m) {
   Fid& f = **src;
   if (f.exp->read_only) return c.error(EROFS);
   if (m.name.empty() || m.name.find('\0') != std::string_view::npos) return c.error(EINVAL);
+  if (!xattr_name_allowed(m.name, c.s.cfg.xattr_namespaces)) return c.error(EOPNOTSUPP);
   if (m.attr_size > kMaxXattrSize) return c.error(E2BIG);
   if ((m.flags & ~kKnownFlags) != 0) return c.error(EINVAL);
   std::unique_lock lock(f.mu);
@@ -243,8 +275,7 @@ Dispatched handle_xattrcreate(Ctx& c, const p9::Txattrcreate& m) {
   auto x = std::make_unique<XattrTransfer>();
   x->name.assign(m.name);
   x->size = m.attr_size;
-  x->flags = m.flags;
-  x->data.reserve(m.attr_size);
+  x->flags = m.flags;  // nothing reserved: the value is held (and charged) as it arrives
   f.xattr = std::move(x);
   f.kind = Fid::Kind::XattrWrite;
   return c.reply(p9::Rxattrcreate{});
@@ -287,7 +318,11 @@ Dispatched handle_write(Ctx& c, const p9::Twrite& m) {
     XattrTransfer& x = *f.xattr;
     if (m.offset > x.size || m.data.size() > x.size - m.offset) return c.error(ENOSPC);
     const std::size_t end = static_cast<std::size_t>(m.offset) + m.data.size();
-    if (x.data.size() < end) x.data.resize(end);
+    if (x.data.size() < end) {
+      if (auto ch = c.s.fids.charge(f, Budget::kBytes, end - x.data.size(), ENOBUFS); !ch)
+        return c.error(ch.error());
+      x.data.resize(end);
+    }
     std::memcpy(x.data.data() + m.offset, m.data.data(), m.data.size());
     x.written = std::max<std::uint64_t>(x.written, end);
     return c.reply(p9::Rwrite{static_cast<std::uint32_t>(m.data.size())});

@@ -24,10 +24,22 @@ Result<Using> use(Session& s, std::uint32_t fid, bool modifies) {
   return Using{std::move(*ref), std::move(lock)};
 }
 
-// Two fids of the same export (directory operations across fids).
+// Two fids of the same export and the same identity (operations across fids run as one user:
+// a guest must not combine what two users may do).
 Result<void> same_export(const Using& a, const Using& b) {
   if (a.fid().exp != b.fid().exp) return fail(EXDEV);
+  const Identity& x = *a.fid().who;
+  const Identity& y = *b.fid().who;
+  if (x.uid != y.uid || x.gid != y.gid || x.groups != y.groups)
+    return fail(EPERM, "fids of two identities");
   return {};
+}
+
+// An open fid holds a second descriptor (charged once: a failed open keeps the charge for the
+// next attempt).
+Result<void> charge_open(Session& s, Fid& f) {
+  if (f.charged[Budget::kDescriptors] > 1) return {};
+  return s.fids.charge(f, Budget::kDescriptors, 1, ENFILE);
 }
 
 bool wants_write(std::uint32_t flags) {
@@ -45,6 +57,7 @@ Dispatched handle_lopen(Ctx& c, const p9::Tlopen& m) {
   std::unique_lock lock(f.mu);
   if (f.opened) return c.error(EBUSY);
   if (auto r = become(f); !r) return c.error(r.error());
+  if (auto r = charge_open(c.s, f); !r) return c.error(r.error());
   auto qid = f.exp->backend->open(*f.node, m.flags);
   if (!qid) return c.error(qid.error());
   f.opened = true;
@@ -60,6 +73,7 @@ Dispatched handle_lcreate(Ctx& c, const p9::Tlcreate& m) {
   std::unique_lock lock(f.mu);
   if (f.opened) return c.error(EBUSY);
   if (auto r = become(f); !r) return c.error(r.error());
+  if (auto r = charge_open(c.s, f); !r) return c.error(r.error());
   auto qid = f.exp->backend->create(*f.node, m.name, m.flags, m.mode, m.gid);
   if (!qid) return c.error(qid.error());
   f.opened = true;
@@ -71,9 +85,9 @@ Dispatched handle_getattr(Ctx& c, const p9::Tgetattr& m) {
   if (!u) return c.error(u.error());
   p9::Rgetattr out;
   if (auto r = u->be().getattr(u->node(), m.request_mask, out); !r) return c.error(r.error());
-  if (c.s.cfg.squash) {
-    out.uid = c.s.cfg.squash->uid;
-    out.gid = c.s.cfg.squash->gid;
+  if (c.s.cfg.report_owner) {
+    out.uid = c.s.cfg.report_owner->uid;
+    out.gid = c.s.cfg.report_owner->gid;
   }
   return c.reply(out);
 }
@@ -82,9 +96,9 @@ Dispatched handle_setattr(Ctx& c, const p9::Tsetattr& m) {
   auto u = use(c.s, m.fid, true);
   if (!u) return c.error(u.error());
   p9::Tsetattr req = m;
-  // With --squash every file looks owned by one identity, so changing owners has no visible
-  // meaning: accept it without touching the host (tools like cp -a or tar would fail otherwise).
-  if (c.s.cfg.squash) req.valid &= ~(p9::kSetattrUid | p9::kSetattrGid);
+  // With --report-owner every file looks owned by one identity, so changing owners has no
+  // visible meaning: accept it without touching the host (cp -a or tar would fail otherwise).
+  if (c.s.cfg.report_owner) req.valid &= ~(p9::kSetattrUid | p9::kSetattrGid);
   if (auto r = u->be().setattr(u->node(), req); !r) return c.error(r.error());
   return c.reply(p9::Rsetattr{});
 }
@@ -107,8 +121,15 @@ Dispatched handle_readlink(Ctx& c, const p9::Treadlink& m) {
 }
 
 Dispatched handle_readdir(Ctx& c, const p9::Treaddir& m) {
+  // What a backend keeps for a directory stream (localfs: a getdents buffer).
+  constexpr std::uint64_t kDirectoryStreamBytes = 32 * 1024;
   auto u = use(c.s, m.fid, false);
   if (!u) return c.error(u.error());
+  if (!u->fid().listed) {
+    auto ch = c.s.fids.charge(u->fid(), Budget::kBytes, kDirectoryStreamBytes, ENOBUFS);
+    if (!ch) return c.error(ch.error());
+    u->fid().listed = true;
+  }
   const std::size_t room = std::min<std::size_t>(m.count, c.max_payload());
   p9::ReaddirBuilder builder(std::span<std::uint8_t>(c.w.buf.data() + p9::kRreadHeaderSize, room));
   if (auto r = u->be().readdir(u->node(), m.offset, builder); !r) return c.error(r.error());
@@ -128,7 +149,7 @@ Dispatched handle_fsync(Ctx& c, const p9::Tfsync& m) {
 Dispatched handle_lock(Ctx& c, const p9::Tlock& m) {
   auto u = use(c.s, m.fid, false);
   if (!u) return c.error(u.error());
-  if (m.type > p9::kLockUnlck) return c.error(EINVAL);
+  if (m.type > p9::kLockUnlck || m.client_id.size() > kMaxLockClientId) return c.error(EINVAL);
   LockArgs args{c.s.conn_id, m.type, m.start, m.length, m.proc_id, m.client_id};
   auto status = u->be().lock(u->node(), args);
   if (!status) return c.error(status.error());
@@ -140,7 +161,7 @@ Dispatched handle_lock(Ctx& c, const p9::Tlock& m) {
 Dispatched handle_getlock(Ctx& c, const p9::Tgetlock& m) {
   auto u = use(c.s, m.fid, false);
   if (!u) return c.error(u.error());
-  if (m.type > p9::kLockUnlck) return c.error(EINVAL);
+  if (m.type > p9::kLockUnlck || m.client_id.size() > kMaxLockClientId) return c.error(EINVAL);
   LockArgs args{c.s.conn_id, m.type, m.start, m.length, m.proc_id, m.client_id};
   LockHolder& h = c.w.holder;
   h = LockHolder{};

@@ -29,6 +29,11 @@ struct Ctx {
 // ".." only where `dots_allowed` (walk).
 Result<void> check_name(std::string_view name, bool dots_allowed);
 
+// Extended attributes clients may use: user.* and system.posix_acl_* unless all are allowed.
+bool xattr_name_allowed(std::string_view name, XattrNamespaces spaces);
+// Removes the names not allowed from a NUL-separated list (as listxattr returns it).
+void keep_allowed_xattr_names(std::vector<std::uint8_t>& list, XattrNamespaces spaces);
+
 // Looks up a fid; EBADF when absent.
 Result<FidRef> lookup(Session& s, std::uint32_t fid);
 // A fid that names a file (not an xattr transfer).

@@ -2,6 +2,7 @@
 // the extended-attribute transfer state of Txattrwalk/Txattrcreate fids.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -39,6 +40,9 @@ class Fid {
   Kind kind = Kind::File;
   bool opened = false;  // by Tlopen / Tlcreate
   std::unique_ptr<XattrTransfer> xattr;
+  // What this fid holds of the connection's budget (given back when it is recycled).
+  std::array<std::uint64_t, 2> charged{};
+  bool listed = false;  // a directory stream was charged for (first Treaddir)
   // Shared by requests that only use the fid; exclusive for those that change what it is
   // (open, create, xattrcreate, walk in place), so no request sees a node being replaced.
   std::shared_mutex mu;

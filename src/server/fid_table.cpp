@@ -17,7 +17,18 @@ void FidRef::reset() {
   if (f->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) f->table_->recycle(f);
 }
 
-FidTable::FidTable(std::uint32_t max_fids) : max_fids_(max_fids), slots_(64, nullptr) {}
+FidTable::FidTable(std::uint32_t max_fids, Budget::Account* account)
+    : max_fids_(max_fids), account_(account), slots_(64, nullptr) {}
+
+Result<void> FidTable::charge(Fid& f, Budget::Kind kind, std::uint64_t n, int error) {
+  if (account_ == nullptr) return {};
+  if (!account_->take(kind, n))
+    return fail(error, kind == Budget::kBytes
+                           ? "this connection holds its share of the server's memory budget"
+                           : "this connection holds its share of the server's descriptors");
+  f.charged[kind] += n;
+  return {};
+}
 
 FidTable::~FidTable() {
   clear();
@@ -48,7 +59,13 @@ void FidTable::recycle(Fid* f) {
   f->exp = nullptr;
   f->kind = Fid::Kind::File;
   f->opened = false;
+  f->listed = false;
   f->id = 0;
+  if (account_ != nullptr) {
+    for (auto k : {Budget::kBytes, Budget::kDescriptors})
+      if (f->charged[k] != 0) account_->give(k, f->charged[k]);
+  }
+  f->charged = {};
   std::lock_guard lock(mu_);
   free_.push_back(f);
 }
@@ -91,6 +108,9 @@ Result<void> FidTable::insert(std::uint32_t id, const FidRef& f) {
   if (slots_[slot] != nullptr) return fail(EBADF, "fid " + std::to_string(id) + " in use");
   if (count_ >= max_fids_)
     return fail(EMFILE, "too many fids on this connection (max " + std::to_string(max_fids_) + ")");
+  if (f->charged[Budget::kDescriptors] == 0) {
+    if (auto r = charge(*f, Budget::kDescriptors, 1, ENFILE); !r) return r;
+  }
   f->id = id;
   f->refs_.fetch_add(1, std::memory_order_relaxed);
   slots_[slot] = f.get();

@@ -8,21 +8,26 @@
 #include <vector>
 
 #include "common/error.h"
+#include "server/budget.h"
 #include "server/fid.h"
 
 namespace ninep::server {
 
 class FidTable {
  public:
-  explicit FidTable(std::uint32_t max_fids);
+  // Fids (and what charge() adds to them) are drawn from `account` when there is one.
+  explicit FidTable(std::uint32_t max_fids, Budget::Account* account = nullptr);
   ~FidTable();
   FidTable(const FidTable&) = delete;
   FidTable& operator=(const FidTable&) = delete;
 
   // A fresh, unregistered Fid (one reference, the caller's).
   FidRef make();
-  // Registers `f` under `id`. EBADF when `id` is in use (or is NOFID), EMFILE at the limit.
+  // Registers `f` under `id`. EBADF when `id` is in use (or is NOFID), EMFILE at the limit,
+  // ENFILE when the connection holds its share of the server's descriptors.
   Result<void> insert(std::uint32_t id, const FidRef& f);
+  // Adds `n` of `kind` to what `f` holds, until it is recycled; `error` when over the share.
+  Result<void> charge(Fid& f, Budget::Kind kind, std::uint64_t n, int error);
   // The fid registered under `id`, or an empty reference.
   FidRef get(std::uint32_t id);
   // Unregisters `id` and hands over the table's reference (empty when absent).
@@ -41,6 +46,7 @@ class FidTable {
   void erase_slot(std::size_t slot);
 
   const std::uint32_t max_fids_;
+  Budget::Account* const account_;
   mutable std::mutex mu_;
   std::vector<Fid*> slots_;
   std::size_t count_ = 0;

@@ -1,11 +1,13 @@
 #include "server/identity.h"
 
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -58,8 +60,24 @@ Result<IdentityPtr> from_passwd_lookup(bool by_name, std::string_view name, uid_
   return id;
 }
 
+// Capabilities are per thread; the raw system calls change only the calling thread's (two calls
+// do not justify a dependency on libcap).
+struct CapSets {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+};
+
+Result<void> set_effective_caps(bool all_permitted) {
+  CapSets c;
+  if (syscall(SYS_capget, &c.header, c.data) != 0) return fail_errno("capget");
+  for (auto& d : c.data) d.effective = all_permitted ? d.permitted : 0;
+  if (syscall(SYS_capset, &c.header, c.data) != 0) return fail_errno("capset");
+  return {};
+}
+
 struct ThreadCreds {
   bool known = false;
+  bool caps_lowered = false;  // effective set emptied (uid != 0)
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
@@ -80,6 +98,25 @@ Result<IdentityPtr> resolve_identity(std::string_view uname, std::uint32_t n_una
   return from_passwd_lookup(true, uname, 0);
 }
 
+IdentityPtr squash_identity(IdentityPtr who, const IdentityMapping& map) {
+  const bool squash_all = map.squash == Squash::All;
+  const bool squash_root = map.squash == Squash::Root;
+  if (squash_all || (squash_root && who->uid == 0)) {
+    auto anon = std::make_shared<Identity>();
+    anon->uid = map.anon_uid;
+    anon->gid = map.anon_gid;
+    return anon;
+  }
+  const bool root_group = who->gid == 0 || std::find(who->groups.begin(), who->groups.end(),
+                                                     gid_t{0}) != who->groups.end();
+  if (!squash_root || !root_group) return who;
+  auto mapped = std::make_shared<Identity>(*who);
+  if (mapped->gid == 0) mapped->gid = map.anon_gid;
+  for (gid_t& g : mapped->groups)
+    if (g == 0) g = map.anon_gid;
+  return mapped;
+}
+
 bool ThreadIdentity::switching() {
   static const bool is_root = geteuid() == 0;
   return is_root;
@@ -91,6 +128,15 @@ Result<void> ThreadIdentity::assume(const Identity& who) {
   if (c.known && c.uid == who.uid && c.gid == who.gid && c.groups == who.groups) return {};
   // Groups and gid first: while fsuid is still what it was, nothing is refused. The raw system
   // call changes only this thread (glibc's setgroups() would change every thread).
+  // Switching needs CAP_SETUID/CAP_SETGID back while they are lowered (a new thread inherits
+  // the lowered set of the thread that started it).
+  if (c.caps_lowered || !c.known) {
+    if (auto r = set_effective_caps(true); !r) {
+      c.known = false;
+      return r;
+    }
+    c.caps_lowered = false;
+  }
   if (!c.known || c.groups != who.groups) {
     if (syscall(SYS_setgroups, who.groups.size(), who.groups.data()) != 0) {
       c.known = false;
@@ -113,6 +159,18 @@ Result<void> ThreadIdentity::assume(const Identity& who) {
       return fail(EPERM, "setfsuid");
     }
     c.uid = who.uid;
+  }
+  // setfsuid() lowers only the file-system capabilities; a non-root identity must hold none
+  // (CAP_SETFCAP, CAP_SYS_ADMIN for trusted.* xattrs, CAP_SYS_RESOURCE, ...).
+  if (who.uid != 0) {
+    if (auto r = set_effective_caps(false); !r) {
+      c.known = false;
+      return r;
+    }
+    c.caps_lowered = true;
+  } else if (auto r = set_effective_caps(true); !r) {
+    c.known = false;
+    return r;
   }
   c.known = true;
   return {};

@@ -14,6 +14,7 @@ struct Request {
   enum class State : std::uint8_t { Queued, Executing, Parked };
 
   std::vector<std::uint8_t> frame;  // owned copy of the request frame; `call` views it
+  std::size_t charged = 0;          // bytes of the connection's budget held for `frame`
   p9::Fcall call;
   std::uint16_t tag = 0;
   State state = State::Queued;

@@ -1,13 +1,30 @@
 #include "server/server.h"
 
+#include <sys/resource.h>
+
 #include <thread>
 
 #include "server/connection.h"
 
 namespace ninep::server {
 
+namespace {
+
+// 90% of the open-file limit: the rest is for listeners, connections, locks and the process.
+std::uint64_t default_open_files() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return 1u << 20;
+  return lim.rlim_cur / 10 * 9;
+}
+
+}  // namespace
+
 Server::Server(ServerConfig cfg, std::vector<Export> exports)
-    : cfg_(std::move(cfg)), exports_(std::move(exports)), log_(cfg_) {}
+    : cfg_(std::move(cfg)),
+      exports_(std::move(exports)),
+      log_(cfg_),
+      budget_(cfg_.max_memory,
+              cfg_.max_open_files != 0 ? cfg_.max_open_files : default_open_files()) {}
 
 Server::~Server() {
   shutdown();
@@ -21,7 +38,7 @@ Result<Connection*> Server::admit(UniqueFd stream) {
              live_.size());
     return fail(EAGAIN, "too many connections");
   }
-  auto* c = new Connection(cfg_, exports_, log_, next_id_++, std::move(stream));
+  auto* c = new Connection(cfg_, exports_, log_, budget_, next_id_++, std::move(stream));
   live_.push_back(c);
   ++running_;
   return c;

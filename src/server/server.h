@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "server/budget.h"
 #include "server/config.h"
 #include "server/log.h"
 
@@ -39,6 +40,7 @@ class Server {
   const ServerConfig& config() const { return cfg_; }
   const std::vector<Export>& exports() const { return exports_; }
   const Log& log() const { return log_; }
+  const Budget& budget() const { return budget_; }
 
  private:
   Result<Connection*> admit(UniqueFd stream);
@@ -47,6 +49,7 @@ class Server {
   const ServerConfig cfg_;
   const std::vector<Export> exports_;
   const Log log_;
+  Budget budget_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::list<Connection*> live_;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "server/budget.h"
 #include "server/config.h"
 #include "server/fid_table.h"
 #include "server/log.h"
@@ -12,13 +13,15 @@
 namespace ninep::server {
 
 struct Session {
-  Session(const ServerConfig& c, const std::vector<Export>& e, const Log& l, std::uint64_t id)
-      : cfg(c), exports(e), log(l), conn_id(id), fids(c.max_fids) {}
+  Session(const ServerConfig& c, const std::vector<Export>& e, const Log& l, std::uint64_t id,
+          Budget& budget)
+      : cfg(c), exports(e), log(l), conn_id(id), account(budget), fids(c.max_fids, &account) {}
 
   const ServerConfig& cfg;
   const std::vector<Export>& exports;
   const Log& log;
   const std::uint64_t conn_id;
+  Budget::Account account;  // before fids: clunking them gives back to it
   FidTable fids;
   // Negotiated by Tversion; 0 before it. Every reply is smaller than this.
   std::atomic<std::uint32_t> msize{0};

@@ -335,5 +335,88 @@ TEST_F(Cli, ANonRootServerRefusesChownCleanly) {
   EXPECT_TRUE(root.getattr()) << "and the server carries on";
 }
 
+TEST_F(Cli, WithoutXdgRuntimeDirANonRootServerAsksForAnAddress) {
+  std::vector<std::string> args = serve({exp_});
+  if (::geteuid() == 0) {
+    if (!exists("/usr/bin/setpriv")) {
+      GTEST_SKIP() << "needs setpriv to run as another user";
+    }
+    ASSERT_EQ(::chmod(dir_.path().c_str(), 0755), 0);
+    args.insert(args.begin(),
+                {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+  }
+  // putenv without '=' removes the variable (glibc).
+  Child c(args, dir_ / "noxdg.log", {"XDG_RUNTIME_DIR"});
+  EXPECT_EQ(c.wait(), 1);
+  std::string err = c.err();
+  EXPECT_EQ(lines(err), 1) << err;
+  EXPECT_NE(err.find("--listen"), std::string::npos) << err;
+  EXPECT_EQ(err.find("/tmp"), std::string::npos) << "never a shared directory: " << err;
+}
+
+TEST_F(Cli, RootWithoutXdgRuntimeDirListensOwnerOnlyInRunNinep) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  const std::string run_dir = "/run/ninep", sock = run_dir + "/ninep.sock";
+  if (can_connect(sock)) GTEST_SKIP() << sock << " is in use";
+  const bool had_dir = exists(run_dir);
+  mode_t old_umask = ::umask(0);  // the server must not depend on its umask
+  Child srv(serve({exp_}), dir_ / "srv.log", {"XDG_RUNTIME_DIR"});
+  ::umask(old_umask);
+  ASSERT_TRUE(wait_ready(sock, srv)) << srv.err();
+  struct stat st = lstat_of(sock);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  struct stat d = lstat_of(run_dir);
+  EXPECT_TRUE(S_ISDIR(d.st_mode));
+  EXPECT_EQ(d.st_uid, 0u);
+  if (!had_dir) {
+    EXPECT_EQ(d.st_mode & 07777, 0700u);
+  }
+  ::kill(srv.pid(), SIGTERM);
+  EXPECT_EQ(srv.wait(5s), 0);
+  EXPECT_FALSE(exists(sock));
+  if (!had_dir) ::rmdir(run_dir.c_str());
+}
+
+// Polls the child's stderr for `what`.
+bool wait_log(Child& c, const std::string& what) {
+  for (int i = 0; i < 500; ++i) {
+    if (c.err().find(what) != std::string::npos) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+TEST_F(Cli, ConnectionsAreLoggedWithTheirPeerAndFilteredByUid) {
+  const std::string me =
+      "unix pid " + std::to_string(::getpid()) + " uid " + std::to_string(::geteuid());
+  {
+    const std::string other = std::to_string(::geteuid() + 4242);
+    Child srv(serve({exp_, "-v", "--listen", "unix:" + sock_, "--allow-uid", other}),
+              dir_ / "refuse.log");
+    ASSERT_TRUE(wait_ready(sock_, srv)) << srv.err();
+    EXPECT_EQ(lstat_of(sock_).st_mode & 07777, 0600u);
+    EXPECT_FALSE(client::Session::connect("unix:" + sock_)) << "a refused peer got a session";
+    EXPECT_TRUE(wait_log(srv, "refused a connection from " + me)) << srv.err();
+    EXPECT_EQ(srv.err().find(": connection from " + me), std::string::npos) << srv.err();
+  }
+  Child srv(
+      serve({exp_, "-v", "--listen", "unix:" + sock_, "--allow-uid", std::to_string(::geteuid())}),
+      dir_ / "allow.log");
+  ASSERT_TRUE(wait_ready(sock_, srv)) << srv.err();
+  std::shared_ptr<client::Session> s;
+  EXPECT_TRUE(attach(s));
+  EXPECT_TRUE(wait_log(srv, ": connection from " + me)) << srv.err();
+  EXPECT_EQ(srv.err().find("refused"), std::string::npos) << srv.err();
+
+  std::string err;
+  EXPECT_EQ(run(serve({exp_, "--listen", "unix:" + dir_ / "g.sock", "--socket-group",
+                       "no-such-group-ninep"}),
+                &err),
+            1);
+  EXPECT_EQ(lines(err), 1) << err;
+  EXPECT_NE(err.find("--socket-group"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace ninep::servertest

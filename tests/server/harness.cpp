@@ -12,6 +12,12 @@
 
 namespace ninep::servertest {
 
+server::ServerConfig root_guest_config() {
+  server::ServerConfig c;
+  c.identity.squash = server::Squash::None;
+  return c;
+}
+
 std::unique_ptr<InProcessServer> InProcessServer::start(Options opts) {
   auto s = std::unique_ptr<InProcessServer>(new InProcessServer);
   auto dir = testing::TempDir::create("ninep-server-");

@@ -23,11 +23,15 @@
 
 namespace ninep::servertest {
 
+server::ServerConfig root_guest_config();
+
 // Our server, in this process, exporting `<tmp>/export`; connections are socketpairs.
 class InProcessServer {
  public:
   struct Options {
-    server::ServerConfig config;
+    // The suites act as a root guest would with a VM's root filesystem (--no-root-squash), as
+    // the user running them; tests/security covers the default, root_squash.
+    server::ServerConfig config = root_guest_config();
     bool read_only = false;
     std::uint32_t max_depth = 1024;
     std::string export_name = "export";

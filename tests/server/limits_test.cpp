@@ -1,5 +1,5 @@
 // Limits (fids, requests in flight, connections, walk depth) and export policies (read-only,
-// --squash): each refused with a clear error, never a crash.
+// --report-owner): each refused with a clear error, never a crash.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/xattr.h>
@@ -222,9 +222,9 @@ TEST(ReadOnly, EveryModifyingRequestIsRefusedWithErofs) {
   EXPECT_TRUE(f->xattr_list());
 }
 
-TEST(Squash, EveryFileLooksOwnedByTheSquashIdentity) {
+TEST(ReportOwner, EveryFileLooksOwnedByTheReportedIdentity) {
   InProcessServer::Options o;
-  o.config.squash = server::Squash{4242, 4343};
+  o.config.report_owner = server::Owner{4242, 4343};
   auto srv = InProcessServer::start(std::move(o));
   write_file(srv->export_dir() + "/f", "x");
   const struct stat before = lstat_of(srv->export_dir() + "/f");

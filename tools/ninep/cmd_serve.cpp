@@ -35,6 +35,7 @@
 #include "server/server.h"
 #include "transport/address.h"
 #include "transport/socket.h"
+#include "transport/socket_file.h"
 
 namespace ninep::tool {
 namespace {
@@ -104,8 +105,8 @@ Result<ExportArg> parse_export(std::string text) {
   return e;
 }
 
-// 4096, 64K, 1M.
-Result<std::uint32_t> parse_size(const std::string& s) {
+// 4096, 64K, 1M, 2G.
+Result<std::uint64_t> parse_size(const std::string& s) {
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p == s.data()) return fail(EINVAL, "'" + s + "' is not a size");
@@ -114,30 +115,66 @@ Result<std::uint32_t> parse_size(const std::string& s) {
     v <<= 10;
   else if (rest == "m" || rest == "M" || rest == "MiB")
     v <<= 20;
+  else if (rest == "g" || rest == "G" || rest == "GiB")
+    v <<= 30;
   else if (!rest.empty())
     return fail(EINVAL, "'" + s + "' is not a size");
-  if (v > 0xFFFFFFFFull) return fail(EINVAL, "'" + s + "' is too large");
-  return static_cast<std::uint32_t>(v);
+  if (v > (std::uint64_t{1} << 50)) return fail(EINVAL, "'" + s + "' is too large");
+  return v;
 }
 
-Result<server::Squash> parse_squash(const std::string& s) {
+Result<server::Owner> parse_owner(const std::string& s) {
   auto colon = s.find(':');
-  server::Squash q;
-  if (colon == std::string::npos) return fail(EINVAL, "--squash wants UID:GID");
+  server::Owner q;
+  if (colon == std::string::npos) return fail(EINVAL, "--report-owner wants UID:GID");
   auto a = std::from_chars(s.data(), s.data() + colon, q.uid);
   auto b = std::from_chars(s.data() + colon + 1, s.data() + s.size(), q.gid);
   if (a.ec != std::errc() || a.ptr != s.data() + colon || b.ec != std::errc() ||
       b.ptr != s.data() + s.size() || colon == 0)
-    return fail(EINVAL, "--squash '" + s + "': wants numeric UID:GID");
+    return fail(EINVAL, "--report-owner '" + s + "': wants numeric UID:GID");
   return q;
 }
 
-std::string default_socket_path() {
+// $XDG_RUNTIME_DIR/ninep.sock; for root /run/ninep/ninep.sock. Never a shared directory such as
+// /tmp, where another user could take the name first.
+Result<std::string> default_socket_path() {
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
   struct stat st {};
   if (xdg != nullptr && *xdg != '\0' && ::stat(xdg, &st) == 0 && S_ISDIR(st.st_mode))
     return std::string(xdg) + "/ninep.sock";
-  return "/tmp/ninep-" + std::to_string(::getuid()) + ".sock";
+  if (::geteuid() != 0)
+    return fail(0,
+                "no default socket: XDG_RUNTIME_DIR is not set (or not a directory); give an "
+                "address with --listen, e.g. --listen unix:$HOME/ninep.sock");
+  const std::string dir = "/run/ninep";
+  const bool created = ::mkdir(dir.c_str(), 0700) == 0;
+  if (!created && errno != EEXIST) return fail_errno("create " + dir);
+  UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!d || ::fstat(d.get(), &st) != 0) return fail_errno(dir);
+  if (created) {
+    ::fchmod(d.get(), 0700);  // mkdir's mode is masked by the umask
+  } else if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+    return fail(0,
+                "/run/ninep: not owned by root or writable by others; fix it or give an "
+                "address with --listen");
+  }
+  return dir + "/ninep.sock";
+}
+
+// Who may reach the listeners (socket file group, peer filters); shared by serve and server9p.
+struct AccessOptions {
+  std::string socket_group;
+  std::vector<std::uint32_t> allow_cids, allow_uids;
+};
+
+void add_access_options(CLI::App& app, AccessOptions& o) {
+  app.add_option("--socket-group", o.socket_group,
+                 "GROUP (name or number): unix socket files are 0660 and owned by GROUP "
+                 "(default 0600, owner only)");
+  app.add_option("--allow-cid", o.allow_cids,
+                 "vsock listeners accept only guests with this CID (repeatable)");
+  app.add_option("--allow-uid", o.allow_uids,
+                 "unix listeners accept only peers running as this uid (repeatable)");
 }
 
 // One server with its listeners (or inherited connections).
@@ -182,6 +219,18 @@ class Runner {
     return {};
   }
 
+  // Socket file group and peer filters for the listeners opened after this.
+  Result<void> set_access(const AccessOptions& a) {
+    if (!a.socket_group.empty()) {
+      auto g = transport::resolve_group(a.socket_group);
+      if (!g) return fail(g.error().code, "--socket-group: " + g.error().message);
+      listen_base_.socket_group = *g;
+    }
+    listen_base_.filter.allow_cids = a.allow_cids;
+    listen_base_.filter.allow_uids.assign(a.allow_uids.begin(), a.allow_uids.end());
+    return {};
+  }
+
   // Parses and opens one address for `ep`.
   Result<void> add_address(Endpoint& ep, const std::string& text, bool allow_remote) {
     auto addr = transport::parse_address(text);
@@ -192,10 +241,24 @@ class Runner {
       ep.inherited.push_back(std::move(*fd));
       return {};
     }
-    transport::ListenOptions lo;
+    transport::ListenOptions lo = listen_base_;
     lo.allow_remote_tcp = allow_remote;
+    server::Server* srv = ep.server.get();
+    lo.on_refused = [srv](const transport::Peer& p) {
+      srv->log().log(server::LogLevel::Warn, "refused a connection from {} (not allowed)",
+                     p.to_string());
+    };
     auto l = transport::listen(*addr, lo);
     if (!l) return std::unexpected(l.error());
+    const auto& f = lo.filter;
+    const bool unfiltered = addr->kind == transport::Address::Kind::Unix    ? f.allow_uids.empty()
+                            : addr->kind == transport::Address::Kind::Vsock ? f.allow_cids.empty()
+                                                                            : true;
+    if (!f.empty() && unfiltered)
+      std::fprintf(stderr,
+                   "ninep %s: warning: %s is not restricted (--allow-uid applies to unix "
+                   "listeners, --allow-cid to vsock listeners)\n",
+                   cmd_, l->address().to_string().c_str());
     if (addr->kind == transport::Address::Kind::Tcp && !transport::is_loopback_host(addr->host))
       std::fprintf(stderr,
                    "ninep %s: warning: listening on %s: 9P is not encrypted, anyone who can reach "
@@ -228,14 +291,16 @@ class Runner {
         transport::Listener* lp = &l;
         acceptors_.emplace_back([srv, lp] {
           for (;;) {
-            auto c = lp->accept();
+            auto c = lp->accept_peer();
             if (!c) {
               if (c.error().code == ECANCELED) return;
               srv->log().log(server::LogLevel::Error, "{}", c.error().to_string());
               std::this_thread::sleep_for(std::chrono::milliseconds(100));
               continue;
             }
-            (void)srv->serve(std::move(*c));
+            srv->log().log(server::LogLevel::Info, "connection from {} on {}", c->peer.to_string(),
+                           lp->address().to_string());
+            (void)srv->serve(std::move(c->fd));
           }
         });
         ++listening_;
@@ -277,12 +342,18 @@ class Runner {
   std::vector<std::thread> acceptors_;
   std::atomic<int> inherited_live_{0};
   int listening_ = 0;
+  transport::ListenOptions listen_base_;
 };
 
 struct CommonOptions {
   std::string msize = "1M";
   unsigned threads = 16;
-  std::string squash;
+  std::string report_owner;
+  bool no_root_squash = false, all_squash = false;
+  std::uint32_t anon_uid = 65534, anon_gid = 65534;
+  std::string xattr_namespaces = "user";
+  std::string max_memory = "2G";
+  std::uint64_t max_open_files = 0;
   bool trace = false;
   int verbose = 0;
   std::uint32_t max_connections = 256, max_fids = 65536, max_requests = 1024;
@@ -293,13 +364,29 @@ Result<server::ServerConfig> make_config(const CommonOptions& o) {
   auto msize = parse_size(o.msize);
   if (!msize) return fail(EINVAL, "--msize: " + msize.error().message);
   if (*msize < 4096) return fail(EINVAL, "--msize: at least 4096");
-  cfg.max_msize = *msize;
+  if (*msize > 0xFFFFFFFFull) return fail(EINVAL, "--msize: at most 4G");
+  cfg.max_msize = static_cast<std::uint32_t>(*msize);
   cfg.threads = std::max(1u, o.threads);
-  if (!o.squash.empty()) {
-    auto q = parse_squash(o.squash);
+  if (!o.report_owner.empty()) {
+    auto q = parse_owner(o.report_owner);
     if (!q) return std::unexpected(q.error());
-    cfg.squash = *q;
+    cfg.report_owner = *q;
   }
+  if (o.no_root_squash && o.all_squash)
+    return fail(EINVAL, "--no-root-squash and --all-squash contradict each other");
+  cfg.identity.squash = o.all_squash       ? server::Squash::All
+                        : o.no_root_squash ? server::Squash::None
+                                           : server::Squash::Root;
+  cfg.identity.anon_uid = o.anon_uid;
+  cfg.identity.anon_gid = o.anon_gid;
+  if (o.xattr_namespaces == "all")
+    cfg.xattr_namespaces = server::XattrNamespaces::All;
+  else if (o.xattr_namespaces != "user")
+    return fail(EINVAL, "--xattr-namespaces: 'user' or 'all'");
+  auto mem = parse_size(o.max_memory);
+  if (!mem) return fail(EINVAL, "--max-memory: " + mem.error().message);
+  cfg.max_memory = *mem;
+  cfg.max_open_files = o.max_open_files;
   cfg.trace = o.trace;
   cfg.log_level = o.verbose >= 2   ? server::LogLevel::Debug
                   : o.verbose == 1 ? server::LogLevel::Info
@@ -313,7 +400,24 @@ Result<server::ServerConfig> make_config(const CommonOptions& o) {
 void add_common_options(CLI::App& app, CommonOptions& o) {
   app.add_option("--msize", o.msize, "largest message size accepted (default 1M)");
   app.add_option("--threads", o.threads, "worker threads per connection (default 16)");
-  app.add_option("--squash", o.squash, "report every file as owned by UID:GID");
+  app.add_flag("--no-root-squash", o.no_root_squash,
+               "requests from uid 0 run as root on the host (for a VM's root filesystem); by "
+               "default they run as the anonymous identity (root_squash)");
+  app.add_flag("--all-squash", o.all_squash, "every request runs as the anonymous identity");
+  app.add_option("--anon-uid", o.anon_uid, "uid of the anonymous identity (65534, nobody)");
+  app.add_option("--anon-gid", o.anon_gid, "gid of the anonymous identity (65534, nogroup)");
+  app.add_option("--xattr-namespaces", o.xattr_namespaces,
+                 "user: user.* and system.posix_acl_* only (default); all: also security.* and "
+                 "trusted.* (the host kernel still decides)");
+  app.add_option("--report-owner", o.report_owner,
+                 "report every file as owned by UID:GID (what clients see, not what they may "
+                 "do; chown is accepted and ignored)");
+  app.add_option("--max-memory", o.max_memory,
+                 "memory the server holds for all clients together: request frames, xattr "
+                 "values, directory buffers (default 2G, shared fairly between connections)");
+  app.add_option("--max-open-files", o.max_open_files,
+                 "descriptors fids may hold, all clients together (default 90% of the open-file "
+                 "limit, raised at start as far as allowed)");
   app.add_flag("--trace", o.trace, "print every request and reply to stderr");
   app.add_flag("-v,--verbose", o.verbose, "log connections (-v) and more (-vv)");
   app.add_option("--max-connections", o.max_connections, "connections served at once (256)");
@@ -355,10 +459,13 @@ int cmd_serve(int argc, char** argv) {
   app.add_option("--export", export_args, "NAME=PATH[,ro]: export PATH as NAME (repeatable)");
   app.add_option("--listen", listen_args,
                  "address to listen on: unix:PATH, tcp:HOST:PORT, vsock:[CID:]PORT, fd:N "
-                 "(repeatable; default a unix socket in $XDG_RUNTIME_DIR or /tmp)");
+                 "(repeatable; default unix:$XDG_RUNTIME_DIR/ninep.sock, for root "
+                 "unix:/run/ninep/ninep.sock)");
   app.add_option("--exit-with-pid", watch, "exit when process PID exits");
   app.add_flag("--allow-remote", allow_remote, "allow listening on non-loopback TCP addresses");
   add_common_options(app, common);
+  AccessOptions access;
+  add_access_options(app, access);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -393,7 +500,11 @@ int cmd_serve(int argc, char** argv) {
     return kExitUsage;
   }
   const bool default_listen = listen_args.empty();
-  if (default_listen) listen_args.push_back("unix:" + default_socket_path());
+  if (default_listen) {
+    auto path = default_socket_path();
+    if (!path) return start_error("serve", path.error().to_string());
+    listen_args.push_back("unix:" + *path);
+  }
   for (const auto& l : listen_args) {
     if (auto a = transport::parse_address(l); !a) {
       std::fprintf(stderr, "ninep serve: bad address '%s': %s\n", l.c_str(),
@@ -403,6 +514,7 @@ int cmd_serve(int argc, char** argv) {
   }
 
   Runner runner("serve");
+  if (auto r = runner.set_access(access); !r) return start_error("serve", r.error().to_string());
   if (auto r = runner.prepare(watch); !r) return start_error("serve", r.error().to_string());
   auto srv = make_server(*cfg, exports);
   if (!srv) return start_error("serve", srv.error().to_string());
@@ -449,6 +561,8 @@ int cmd_server9p(int argc, char** argv) {
   app.add_option("--serve", serves, "PATH:VSOCK_PORT or PATH=ADDRESS (repeatable)")->required();
   app.add_option("PID", pid, "exit when this process exits")->required();
   add_common_options(app, common);
+  AccessOptions access;
+  add_access_options(app, access);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -469,6 +583,7 @@ int cmd_server9p(int argc, char** argv) {
     pairs.push_back(*p);
   }
   Runner runner("server9p");
+  if (auto r = runner.set_access(access); !r) return start_error("server9p", r.error().to_string());
   if (auto r = runner.prepare(pid); !r) return start_error("server9p", r.error().to_string());
   std::vector<Endpoint> eps;
   for (const auto& [path, address] : pairs) {

@@ -1,0 +1,54 @@
+#include "server/budget.h"
+
+namespace ninep::server {
+
+Budget::Budget(std::uint64_t max_bytes, std::uint64_t max_descriptors)
+    : limit_{max_bytes, max_descriptors} {}
+
+std::uint64_t Budget::total(Kind k) const {
+  std::lock_guard lk(mu_);
+  return total_[k];
+}
+
+Budget::Account::Account(Budget& b) : b_(b) {
+  std::lock_guard lk(b_.mu_);
+  ++b_.accounts_;
+}
+
+Budget::Account::~Account() {
+  std::lock_guard lk(b_.mu_);
+  for (int k = 0; k < 2; ++k) b_.total_[k] -= held_[k];
+  --b_.accounts_;
+}
+
+bool Budget::Account::take(Kind k, std::uint64_t n) {
+  std::lock_guard lk(b_.mu_);
+  if (held_[k] + n > b_.share_locked(k) || b_.total_[k] + n > b_.limit_[k]) return false;
+  held_[k] += n;
+  b_.total_[k] += n;
+  return true;
+}
+
+void Budget::Account::force(Kind k, std::uint64_t n) {
+  std::lock_guard lk(b_.mu_);
+  held_[k] += n;
+  b_.total_[k] += n;
+}
+
+void Budget::Account::give(Kind k, std::uint64_t n) {
+  std::lock_guard lk(b_.mu_);
+  held_[k] -= n;
+  b_.total_[k] -= n;
+}
+
+bool Budget::Account::over_share(Kind k) const {
+  std::lock_guard lk(b_.mu_);
+  return held_[k] > b_.share_locked(k) || b_.total_[k] > b_.limit_[k];
+}
+
+std::uint64_t Budget::Account::held(Kind k) const {
+  std::lock_guard lk(b_.mu_);
+  return held_[k];
+}
+
+}  // namespace ninep::server

@@ -16,11 +16,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string_view>
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "server/backend.h"
 
 namespace ninep::server::localfs {
 
@@ -32,6 +34,22 @@ class ProcFdPath {
 
  private:
   char buf_[32];
+};
+
+// A NUL-terminated copy of a name for the *at() calls, without allocating. Names reaching the
+// backend are checked by the core (at most kMaxNameLength bytes, no NUL); xattr names obey the
+// same limit (XATTR_NAME_MAX). A longer one is cut, and the host then finds no such name.
+class CName {
+ public:
+  explicit CName(std::string_view n) {
+    const std::size_t len = std::min(n.size(), sizeof buf_ - 1);
+    n.copy(buf_, len);
+    buf_[len] = '\0';
+  }
+  const char* c_str() const { return buf_; }
+
+ private:
+  char buf_[kMaxNameLength + 1];
 };
 
 // The current absolute path of `fd` (in a per-thread buffer, valid until the next call on this

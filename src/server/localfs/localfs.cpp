@@ -173,10 +173,8 @@ Result<NodePtr> LocalFs::walk(Node& from, std::string_view name) {
     return node_from(std::move(*fd));
   }
   if (name.size() > kMaxNameLength) return fail(ENAMETOOLONG);
-  char buf[kMaxNameLength + 1];
-  name.copy(buf, name.size());
-  buf[name.size()] = '\0';
-  UniqueFd fd(::openat(f.path.get(), buf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  const CName cname(name);
+  UniqueFd fd(::openat(f.path.get(), cname.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return fail_errno("walk");
   return node_from(std::move(fd));
 }
@@ -227,12 +225,15 @@ Result<void> LocalFs::check_inside(Node& node) {
   return {};
 }
 
+Result<void> LocalFs::still_inside(const LocalNode& n) {
+  if (is_root(n)) return {};
+  if (auto rel = relative_path(n.path.get()); !rel) return std::unexpected(rel.error());
+  return {};
+}
+
 Result<void> LocalFs::usable_dir(LocalNode& d) {
   if (!d.is_dir()) return fail(ENOTDIR);
-  if (is_root(d)) return {};
-  auto rel = relative_path(d.path.get());
-  if (!rel) return std::unexpected(rel.error());
-  return {};
+  return still_inside(d);
 }
 
 Result<UniqueFd> LocalFs::locate(const LocalNode& n, std::string& name) {

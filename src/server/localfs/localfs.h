@@ -107,6 +107,8 @@ class LocalFs final : public Backend {
   Result<std::string_view> relative_path(int fd);
   // The directory holding `n` and its name there, checked to still be `n`.
   Result<UniqueFd> locate(const LocalNode& n, std::string& name);
+  // ENOENT when `n` is no longer inside the export (moved out on the host).
+  Result<void> still_inside(const LocalNode& n);
   // A directory node checked to be inside the export, for operations on names in it.
   Result<void> usable_dir(LocalNode& d);
   // After creating `name` (now open as `fd`) in `dirfd`: check it is inside the export, give it

@@ -170,7 +170,7 @@ Result<void> read_sized(std::vector<std::uint8_t>& out, Call call) {
 Result<void> LocalFs::xattr_get(Node& node, std::string_view name, std::vector<std::uint8_t>& out) {
   LocalNode& n = as_local(node);
   const ProcFdPath inode(n.path.get());
-  const std::string cname(name);
+  const CName cname(name);
   return read_sized(out, [&](void* buf, std::size_t size) {
     return ::getxattr(inode.c_str(), cname.c_str(), buf, size);
   });
@@ -189,7 +189,7 @@ Result<void> LocalFs::xattr_set(Node& node, std::string_view name, p9::Bytes val
   LocalNode& n = as_local(node);
   if (opts_.read_only) return fail(EROFS);
   const ProcFdPath inode(n.path.get());
-  const std::string cname(name);
+  const CName cname(name);
   if (::setxattr(inode.c_str(), cname.c_str(), value.data(), value.size(),
                  translate_xattr_flags(flags)) != 0)
     return fail_errno("setxattr");
@@ -200,7 +200,7 @@ Result<void> LocalFs::xattr_remove(Node& node, std::string_view name) {
   LocalNode& n = as_local(node);
   if (opts_.read_only) return fail(EROFS);
   const ProcFdPath inode(n.path.get());
-  const std::string cname(name);
+  const CName cname(name);
   if (::removexattr(inode.c_str(), cname.c_str()) != 0) return fail_errno("removexattr");
   return {};
 }

@@ -17,16 +17,6 @@ namespace {
 
 constexpr std::size_t kDirBufferSize = 32 * 1024;
 
-// A NUL-terminated copy of a (checked, short) name.
-struct CName {
-  explicit CName(std::string_view n) {
-    std::size_t len = std::min(n.size(), sizeof buf - 1);
-    n.copy(buf, len);
-    buf[len] = '\0';
-  }
-  char buf[kMaxNameLength + 1];
-};
-
 Result<off_t> checked_offset(std::uint64_t offset) {
   if (offset > static_cast<std::uint64_t>(LLONG_MAX)) return fail(EINVAL, "offset too large");
   return static_cast<off_t>(offset);
@@ -40,59 +30,6 @@ struct linux_dirent64 {
   char d_name[];
 };
 
-std::uint8_t dt_to_p9(unsigned char t) {
-  switch (t) {
-    case DT_FIFO:
-      return p9::kDtFifo;
-    case DT_CHR:
-      return p9::kDtChr;
-    case DT_DIR:
-      return p9::kDtDir;
-    case DT_BLK:
-      return p9::kDtBlk;
-    case DT_REG:
-      return p9::kDtReg;
-    case DT_LNK:
-      return p9::kDtLnk;
-    case DT_SOCK:
-      return p9::kDtSock;
-    default:
-      return p9::kDtUnknown;
-  }
-}
-
-std::uint8_t dt_from_host_mode(mode_t m) {
-  switch (m & S_IFMT) {
-    case S_IFIFO:
-      return p9::kDtFifo;
-    case S_IFCHR:
-      return p9::kDtChr;
-    case S_IFDIR:
-      return p9::kDtDir;
-    case S_IFBLK:
-      return p9::kDtBlk;
-    case S_IFREG:
-      return p9::kDtReg;
-    case S_IFLNK:
-      return p9::kDtLnk;
-    case S_IFSOCK:
-      return p9::kDtSock;
-    default:
-      return p9::kDtUnknown;
-  }
-}
-
-std::uint8_t qid_type_from_dt(std::uint8_t dt) {
-  switch (dt) {
-    case p9::kDtDir:
-      return p9::kQtDir;
-    case p9::kDtLnk:
-      return p9::kQtSymlink;
-    default:
-      return p9::kQtFile;
-  }
-}
-
 }  // namespace
 
 Result<p9::Qid> LocalFs::open(Node& node, std::uint32_t flags) {
@@ -102,9 +39,7 @@ Result<p9::Qid> LocalFs::open(Node& node, std::uint32_t flags) {
   if (opts_.read_only && host->wants_write) return fail(EROFS);
   if (n.type == S_IFLNK) return fail(ELOOP, "a symlink cannot be opened");
   // A file moved out of the export on the host since it was walked is not opened.
-  if (!is_root(n)) {
-    if (auto r = relative_path(n.path.get()); !r) return std::unexpected(r.error());
-  }
+  if (auto r = still_inside(n); !r) return std::unexpected(r.error());
   if (!opens_on_host(n.type)) return fail(EPERM, "special files are never opened on the host");
   struct stat st {};
   auto fd = open_regular_or_dir(ProcFdPath(n.path.get()).c_str(), host->flags, st);
@@ -133,13 +68,13 @@ Result<p9::Qid> LocalFs::create(Node& dirnode, std::string_view name, std::uint3
   // O_EXCL always: without it an existing FIFO or device node of that name would be opened. A
   // name that exists (when the client allowed that) is opened like Tlopen opens it: only if it
   // is a regular file, never waiting.
-  UniqueFd fd(::openat(d.path.get(), cname.buf, f | O_CREAT | O_EXCL | O_NONBLOCK,
+  UniqueFd fd(::openat(d.path.get(), cname.c_str(), f | O_CREAT | O_EXCL | O_NONBLOCK,
                        static_cast<mode_t>(mode & 07777)));
   if (fd) {
     if (!(host->flags & O_NONBLOCK) && ::fcntl(fd.get(), F_SETFL, f & ~O_ACCMODE) != 0)
       return fail_errno("create");
   } else if (errno == EEXIST && !(flags & p9::kOExcl)) {
-    UniqueFd existing(::openat(d.path.get(), cname.buf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd existing(::openat(d.path.get(), cname.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!existing) return fail_errno("create");
     struct stat st {};
     if (::fstat(existing.get(), &st) != 0) return fail_errno("create");
@@ -152,7 +87,7 @@ Result<p9::Qid> LocalFs::create(Node& dirnode, std::string_view name, std::uint3
   }
   UniqueFd path(::open(ProcFdPath(fd.get()).c_str(), O_PATH | O_CLOEXEC));
   if (!path) return fail_errno("create");
-  auto qid = finish_create(d.path.get(), cname.buf, path.get(), gid);
+  auto qid = finish_create(d.path.get(), cname.c_str(), path.get(), gid);
   if (!qid) return std::unexpected(qid.error());
   struct stat st {};
   if (::fstat(path.get(), &st) != 0) return fail_errno("stat");
@@ -211,9 +146,7 @@ Result<void> LocalFs::readdir(Node& node, std::uint64_t offset, p9::ReaddirBuild
   LocalNode& n = as_local(node);
   if (!n.is_dir()) return fail(ENOTDIR);
   // Listing a directory moved out of the export (on the host) would show what is outside.
-  if (!is_root(n)) {
-    if (auto r = relative_path(n.path.get()); !r) return std::unexpected(r.error());
-  }
+  if (auto r = still_inside(n); !r) return r;
   std::lock_guard lk(n.dir_mu);
   DirStream& ds = n.dir;
   int fd = n.io.load(std::memory_order_acquire);
@@ -261,7 +194,7 @@ Result<void> LocalFs::readdir(Node& node, std::uint64_t offset, p9::ReaddirBuild
     p9::Dirent d;
     d.offset = static_cast<std::uint64_t>(e->d_off);
     d.name = name;
-    d.type = dt_to_p9(e->d_type);
+    d.type = e->d_type;  // Linux's DT_* values are 9P2000.L's
     if (at_root && name == "..") {
       // Never reveal what is above the export: its ".." is itself.
       d.qid = n.qid;
@@ -270,9 +203,11 @@ Result<void> LocalFs::readdir(Node& node, std::uint64_t offset, p9::ReaddirBuild
       if (d.type == p9::kDtUnknown) {
         struct stat st {};
         if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-          d.type = dt_from_host_mode(st.st_mode);
+          d.type = p9::dt_from_mode(st.st_mode);
       }
-      d.qid.type = qid_type_from_dt(d.type);
+      d.qid.type = d.type == p9::kDtDir   ? p9::kQtDir
+                   : d.type == p9::kDtLnk ? p9::kQtSymlink
+                                          : p9::kQtFile;
       d.qid.path = qid_path(n.dev, static_cast<ino_t>(e->d_ino));
       d.qid.version = 0;
     }
@@ -281,10 +216,7 @@ Result<void> LocalFs::readdir(Node& node, std::uint64_t offset, p9::ReaddirBuild
     ds.next_cookie = d.offset;
   }
   // Checked again afterwards: the directory may have left the export while it was read.
-  if (!is_root(n)) {
-    if (auto r = relative_path(n.path.get()); !r) return std::unexpected(r.error());
-  }
-  return {};
+  return still_inside(n);
 }
 
 Result<void> LocalFs::fsync(Node& node, bool datasync) {

@@ -39,7 +39,7 @@ Result<p9::Qid> LocalFs::mkdir(Node& dirnode, std::string_view name, std::uint32
   LocalNode& d = as_local(dirnode);
   if (opts_.read_only) return fail(EROFS);
   if (auto r = usable_dir(d); !r) return std::unexpected(r.error());
-  const std::string cname(name);
+  const CName cname(name);
   use_thread_umask();
   if (::mkdirat(d.path.get(), cname.c_str(), static_cast<mode_t>(mode & 07777)) != 0)
     return fail_errno("mkdir");
@@ -53,7 +53,8 @@ Result<p9::Qid> LocalFs::symlink(Node& dirnode, std::string_view name, std::stri
   LocalNode& d = as_local(dirnode);
   if (opts_.read_only) return fail(EROFS);
   if (auto r = usable_dir(d); !r) return std::unexpected(r.error());
-  const std::string cname(name), ctarget(target);
+  const CName cname(name);
+  const std::string ctarget(target);
   // The target is stored as given (even absolute or full of ".."): nothing here ever follows it.
   if (::symlinkat(ctarget.c_str(), d.path.get(), cname.c_str()) != 0) return fail_errno("symlink");
   UniqueFd fd(::openat(d.path.get(), cname.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -68,7 +69,7 @@ Result<p9::Qid> LocalFs::mknod(Node& dirnode, std::string_view name, std::uint32
   if (auto r = usable_dir(d); !r) return std::unexpected(r.error());
   auto type = host_type(mode);
   if (!type) return std::unexpected(type.error());
-  const std::string cname(name);
+  const CName cname(name);
   use_thread_umask();
   if (::mknodat(d.path.get(), cname.c_str(), *type | static_cast<mode_t>(mode & 07777),
                 makedev(maj, min)) != 0)
@@ -84,7 +85,7 @@ Result<void> LocalFs::link(Node& dirnode, Node& targetnode, std::string_view nam
   if (opts_.read_only) return fail(EROFS);
   if (auto r = usable_dir(d); !r) return std::unexpected(r.error());
   if (t.is_dir()) return fail(EPERM, "hard link to a directory");
-  const std::string cname(name);
+  const CName cname(name);
   // linkat(fd, "", AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the magic link with
   // AT_SYMLINK_FOLLOW links the very inode (a symlink itself, not its target) for anyone.
   if (::linkat(AT_FDCWD, ProcFdPath(t.path.get()).c_str(), d.path.get(), cname.c_str(),
@@ -101,7 +102,7 @@ Result<void> LocalFs::rename(Node& node, Node& newdirnode, std::string_view newn
   std::string oldname;
   auto olddir = locate(n, oldname);
   if (!olddir) return std::unexpected(olddir.error());
-  const std::string cnew(newname);
+  const CName cnew(newname);
   if (::renameat(olddir->get(), oldname.c_str(), nd.path.get(), cnew.c_str()) != 0)
     return fail_errno("rename");
   return {};
@@ -116,7 +117,7 @@ Result<void> LocalFs::renameat(Node& olddirnode, std::string_view oldname, Node&
   if (&od != &nd) {
     if (auto r = usable_dir(nd); !r) return std::unexpected(r.error());
   }
-  const std::string cold(oldname), cnew(newname);
+  const CName cold(oldname), cnew(newname);
   if (::renameat(od.path.get(), cold.c_str(), nd.path.get(), cnew.c_str()) != 0)
     return fail_errno("renameat");
   return {};
@@ -126,7 +127,7 @@ Result<void> LocalFs::unlinkat(Node& dirnode, std::string_view name, std::uint32
   LocalNode& d = as_local(dirnode);
   if (opts_.read_only) return fail(EROFS);
   if (auto r = usable_dir(d); !r) return std::unexpected(r.error());
-  const std::string cname(name);
+  const CName cname(name);
   const int host = (flags & p9::kAtRemovedir) ? AT_REMOVEDIR : 0;
   if (::unlinkat(d.path.get(), cname.c_str(), host) != 0) return fail_errno("unlink");
   return {};

@@ -33,6 +33,26 @@ CommandRegistration::CommandRegistration(std::string_view name, std::string_view
   registry()[name] = Command{summary, fn};
 }
 
+int parse_command_line(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  return -1;
+}
+
+int start_error(std::string_view cmd, const Error& e) {
+  std::fprintf(stderr, "ninep %.*s: %s\n", int(cmd.size()), cmd.data(), e.to_string().c_str());
+  return kExitError;
+}
+
+int usage_error(std::string_view cmd, const Error& e) {
+  const std::string what = e.message.empty() ? e.to_string() : e.message;
+  std::fprintf(stderr, "ninep %.*s: %s\n", int(cmd.size()), cmd.data(), what.c_str());
+  return kExitUsage;
+}
+
 }  // namespace ninep::tool
 
 int main(int argc, char** argv) {

@@ -111,6 +111,43 @@ void keep_allowed_xattr_names(std::vector<std::uint8_t>& list, XattrNamespaces s
 
 namespace {
 
+template <typename... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+
+bool opens_for_writing(std::uint32_t flags) {
+  const std::uint32_t acc = flags & p9::kOAccmode;
+  return acc == p9::kOWronly || acc == p9::kORdwr || (flags & (p9::kOTrunc | p9::kOCreate)) != 0;
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> fid_it_changes(const p9::Message& m) {
+  using R = std::optional<std::uint32_t>;
+  return std::visit(Overloaded{
+                        [](const p9::Tlopen& x) -> R {
+                          return opens_for_writing(x.flags) ? R(x.fid) : std::nullopt;
+                        },
+                        [](const p9::Tlcreate& x) -> R { return x.fid; },
+                        [](const p9::Twrite& x) -> R { return x.fid; },
+                        [](const p9::Tsetattr& x) -> R { return x.fid; },
+                        [](const p9::Txattrcreate& x) -> R { return x.fid; },
+                        [](const p9::Tremove& x) -> R { return x.fid; },
+                        [](const p9::Trename& x) -> R { return x.fid; },
+                        [](const p9::Tmkdir& x) -> R { return x.dfid; },
+                        [](const p9::Tsymlink& x) -> R { return x.dfid; },
+                        [](const p9::Tmknod& x) -> R { return x.dfid; },
+                        [](const p9::Tlink& x) -> R { return x.dfid; },
+                        [](const p9::Trenameat& x) -> R { return x.olddirfid; },
+                        [](const p9::Tunlinkat& x) -> R { return x.dirfid; },
+                        [](const auto&) -> R { return std::nullopt; },
+                    },
+                    m);
+}
+
+namespace {
+
 const Export* find_export(Session& s, std::string_view aname) {
   if (s.exports.empty()) return nullptr;
   if (aname.empty()) return &s.exports.front();
@@ -123,7 +160,13 @@ const Export* find_export(Session& s, std::string_view aname) {
 
 }  // namespace
 
-Dispatched handle_attach(Ctx& c, const p9::Tattach& m) {
+// This server needs no authentication; like diod, answer that there is no authentication file.
+// The Linux client then attaches with afid = NOFID.
+Dispatched handle(Ctx& c, const p9::Tauth&) {
+  return c.error(ENOENT);
+}
+
+Dispatched handle(Ctx& c, const p9::Tattach& m) {
   const Export* exp = find_export(c.s, m.aname);
   if (exp == nullptr) return c.error(ENOENT);
   const IdentityMapping& map = c.s.cfg.identity;
@@ -145,7 +188,7 @@ Dispatched handle_attach(Ctx& c, const p9::Tattach& m) {
   return c.reply(p9::Rattach{qid});
 }
 
-Dispatched handle_walk(Ctx& c, const p9::Twalk& m) {
+Dispatched handle(Ctx& c, const p9::Twalk& m) {
   auto src = lookup_file(c.s, m.fid);
   if (!src) return c.error(src.error());
   Fid& f = **src;
@@ -201,7 +244,7 @@ Dispatched handle_walk(Ctx& c, const p9::Twalk& m) {
   return c.reply(out);
 }
 
-Dispatched handle_clunk(Ctx& c, const p9::Tclunk& m) {
+Dispatched handle(Ctx& c, const p9::Tclunk& m) {
   FidRef f = c.s.fids.take(m.fid);
   if (!f) return c.error(EBADF);
   if (f->kind != Fid::Kind::XattrWrite) return c.reply(p9::Rclunk{});
@@ -217,18 +260,17 @@ Dispatched handle_clunk(Ctx& c, const p9::Tclunk& m) {
   return c.reply(p9::Rclunk{});
 }
 
-Dispatched handle_remove(Ctx& c, const p9::Tremove& m) {
+Dispatched handle(Ctx& c, const p9::Tremove& m) {
   FidRef f = c.s.fids.take(m.fid);  // clunked even when the remove fails
   if (!f) return c.error(EBADF);
   if (f->kind != Fid::Kind::File) return c.error(EBADF);
-  if (f->exp->read_only) return c.error(EROFS);
   std::shared_lock lock(f->mu);
   if (auto r = become(*f); !r) return c.error(r.error());
   if (auto r = f->exp->backend->remove(*f->node); !r) return c.error(r.error());
   return c.reply(p9::Rremove{});
 }
 
-Dispatched handle_xattrwalk(Ctx& c, const p9::Txattrwalk& m) {
+Dispatched handle(Ctx& c, const p9::Txattrwalk& m) {
   auto src = lookup_file(c.s, m.fid);
   if (!src) return c.error(src.error());
   Fid& f = **src;
@@ -259,13 +301,12 @@ Dispatched handle_xattrwalk(Ctx& c, const p9::Txattrwalk& m) {
   return c.reply(p9::Rxattrwalk{size});
 }
 
-Dispatched handle_xattrcreate(Ctx& c, const p9::Txattrcreate& m) {
+Dispatched handle(Ctx& c, const p9::Txattrcreate& m) {
   constexpr std::uint64_t kMaxXattrSize = 65536;  // Linux XATTR_SIZE_MAX
   constexpr std::uint32_t kKnownFlags = 1 | 2;    // XATTR_CREATE | XATTR_REPLACE
   auto src = lookup_file(c.s, m.fid);
   if (!src) return c.error(src.error());
   Fid& f = **src;
-  if (f.exp->read_only) return c.error(EROFS);
   if (m.name.empty() || m.name.find('\0') != std::string_view::npos) return c.error(EINVAL);
   if (!xattr_name_allowed(m.name, c.s.cfg.xattr_namespaces)) return c.error(EOPNOTSUPP);
   if (m.attr_size > kMaxXattrSize) return c.error(E2BIG);
@@ -281,7 +322,7 @@ Dispatched handle_xattrcreate(Ctx& c, const p9::Txattrcreate& m) {
   return c.reply(p9::Rxattrcreate{});
 }
 
-Dispatched handle_read(Ctx& c, const p9::Tread& m) {
+Dispatched handle(Ctx& c, const p9::Tread& m) {
   auto ref = lookup(c.s, m.fid);
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
@@ -309,7 +350,7 @@ Dispatched handle_read(Ctx& c, const p9::Tread& m) {
   return {Dispatched::Outcome::Reply, p9::kRreadHeaderSize + n};
 }
 
-Dispatched handle_write(Ctx& c, const p9::Twrite& m) {
+Dispatched handle(Ctx& c, const p9::Twrite& m) {
   auto ref = lookup(c.s, m.fid);
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
@@ -328,7 +369,6 @@ Dispatched handle_write(Ctx& c, const p9::Twrite& m) {
     return c.reply(p9::Rwrite{static_cast<std::uint32_t>(m.data.size())});
   }
   if (f.kind != Fid::Kind::File) return c.error(EBADF);
-  if (f.exp->read_only) return c.error(EROFS);
   std::shared_lock lock(f.mu);
   if (auto r = become(f); !r) return c.error(r.error());
   auto r = f.exp->backend->write(*f.node, m.offset, m.data);
@@ -343,67 +383,14 @@ Dispatched dispatch(Session& s, const p9::Fcall& call, Worker& w) {
   const std::uint32_t msize = s.msize.load(std::memory_order_relaxed);
   if (w.buf.size() < msize) w.buf.resize(msize);
   Ctx c{s, w, call.tag, msize};
-  return std::visit(
-      [&c](const auto& m) -> Dispatched {
-        using M = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<M, p9::Tattach>)
-          return handle_attach(c, m);
-        else if constexpr (std::is_same_v<M, p9::Twalk>)
-          return handle_walk(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tclunk>)
-          return handle_clunk(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tremove>)
-          return handle_remove(c, m);
-        else if constexpr (std::is_same_v<M, p9::Txattrwalk>)
-          return handle_xattrwalk(c, m);
-        else if constexpr (std::is_same_v<M, p9::Txattrcreate>)
-          return handle_xattrcreate(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tread>)
-          return handle_read(c, m);
-        else if constexpr (std::is_same_v<M, p9::Twrite>)
-          return handle_write(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tlopen>)
-          return handle_lopen(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tlcreate>)
-          return handle_lcreate(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tgetattr>)
-          return handle_getattr(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tsetattr>)
-          return handle_setattr(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tstatfs>)
-          return handle_statfs(c, m);
-        else if constexpr (std::is_same_v<M, p9::Treadlink>)
-          return handle_readlink(c, m);
-        else if constexpr (std::is_same_v<M, p9::Treaddir>)
-          return handle_readdir(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tfsync>)
-          return handle_fsync(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tlock>)
-          return handle_lock(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tgetlock>)
-          return handle_getlock(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tmkdir>)
-          return handle_mkdir(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tsymlink>)
-          return handle_symlink(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tmknod>)
-          return handle_mknod(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tlink>)
-          return handle_link(c, m);
-        else if constexpr (std::is_same_v<M, p9::Trename>)
-          return handle_rename(c, m);
-        else if constexpr (std::is_same_v<M, p9::Trenameat>)
-          return handle_renameat(c, m);
-        else if constexpr (std::is_same_v<M, p9::Tunlinkat>)
-          return handle_unlinkat(c, m);
-        // Tauth: this server needs no authentication; like diod, answer that there is no
-        // authentication file. The Linux client then attaches with afid = NOFID.
-        else if constexpr (std::is_same_v<M, p9::Tauth>)
-          return c.error(ENOENT);
-        else
-          return c.error(EOPNOTSUPP);  // replies, Tversion/Tflush (never routed here)
-      },
-      call.msg);
+  if (auto changed = fid_it_changes(call.msg)) {
+    FidRef f = s.fids.get(*changed);
+    if (f && f->exp->read_only) {
+      if (std::holds_alternative<p9::Tremove>(call.msg)) s.fids.take(*changed);  // clunked anyway
+      return c.error(EROFS);
+    }
+  }
+  return std::visit([&c](const auto& m) { return handle(c, m); }, call.msg);
 }
 
 }  // namespace ninep::server

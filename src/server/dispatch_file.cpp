@@ -7,26 +7,25 @@ namespace ninep::server::detail {
 namespace {
 
 // A fid that names a file, shared-locked and with the thread switched to its user.
-struct Using {
+struct FidInUse {
   FidRef ref;
   std::shared_lock<std::shared_mutex> lock;
   Fid& fid() const { return *ref; }
-  Backend& be() const { return *ref->exp->backend; }
+  Backend& backend() const { return *ref->exp->backend; }
   Node& node() const { return *ref->node; }
 };
 
-Result<Using> use(Session& s, std::uint32_t fid, bool modifies) {
+Result<FidInUse> use(Session& s, std::uint32_t fid) {
   auto ref = lookup_file(s, fid);
   if (!ref) return std::unexpected(ref.error());
-  if (modifies && (*ref)->exp->read_only) return fail(EROFS);
   std::shared_lock lock((*ref)->mu);
   if (auto r = become(**ref); !r) return std::unexpected(r.error());
-  return Using{std::move(*ref), std::move(lock)};
+  return FidInUse{std::move(*ref), std::move(lock)};
 }
 
 // Two fids of the same export and the same identity (operations across fids run as one user:
 // a guest must not combine what two users may do).
-Result<void> same_export(const Using& a, const Using& b) {
+Result<void> same_export(const FidInUse& a, const FidInUse& b) {
   if (a.fid().exp != b.fid().exp) return fail(EXDEV);
   const Identity& x = *a.fid().who;
   const Identity& y = *b.fid().who;
@@ -42,18 +41,12 @@ Result<void> charge_open(Session& s, Fid& f) {
   return s.fids.charge(f, Budget::kDescriptors, 1, ENFILE);
 }
 
-bool wants_write(std::uint32_t flags) {
-  const std::uint32_t acc = flags & p9::kOAccmode;
-  return acc == p9::kOWronly || acc == p9::kORdwr || (flags & (p9::kOTrunc | p9::kOCreate)) != 0;
-}
-
 }  // namespace
 
-Dispatched handle_lopen(Ctx& c, const p9::Tlopen& m) {
+Dispatched handle(Ctx& c, const p9::Tlopen& m) {
   auto ref = lookup_file(c.s, m.fid);
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
-  if (f.exp->read_only && wants_write(m.flags)) return c.error(EROFS);
   std::unique_lock lock(f.mu);
   if (f.opened) return c.error(EBUSY);
   if (auto r = become(f); !r) return c.error(r.error());
@@ -64,12 +57,11 @@ Dispatched handle_lopen(Ctx& c, const p9::Tlopen& m) {
   return c.reply(p9::Rlopen{*qid, 0});
 }
 
-Dispatched handle_lcreate(Ctx& c, const p9::Tlcreate& m) {
+Dispatched handle(Ctx& c, const p9::Tlcreate& m) {
   auto ref = lookup_file(c.s, m.fid);
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
-  if (f.exp->read_only) return c.error(EROFS);
   std::unique_lock lock(f.mu);
   if (f.opened) return c.error(EBUSY);
   if (auto r = become(f); !r) return c.error(r.error());
@@ -80,11 +72,11 @@ Dispatched handle_lcreate(Ctx& c, const p9::Tlcreate& m) {
   return c.reply(p9::Rlcreate{*qid, 0});
 }
 
-Dispatched handle_getattr(Ctx& c, const p9::Tgetattr& m) {
-  auto u = use(c.s, m.fid, false);
+Dispatched handle(Ctx& c, const p9::Tgetattr& m) {
+  auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   p9::Rgetattr out;
-  if (auto r = u->be().getattr(u->node(), m.request_mask, out); !r) return c.error(r.error());
+  if (auto r = u->backend().getattr(u->node(), m.request_mask, out); !r) return c.error(r.error());
   if (c.s.cfg.report_owner) {
     out.uid = c.s.cfg.report_owner->uid;
     out.gid = c.s.cfg.report_owner->gid;
@@ -92,38 +84,38 @@ Dispatched handle_getattr(Ctx& c, const p9::Tgetattr& m) {
   return c.reply(out);
 }
 
-Dispatched handle_setattr(Ctx& c, const p9::Tsetattr& m) {
-  auto u = use(c.s, m.fid, true);
+Dispatched handle(Ctx& c, const p9::Tsetattr& m) {
+  auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   p9::Tsetattr req = m;
   // With --report-owner every file looks owned by one identity, so changing owners has no
   // visible meaning: accept it without touching the host (cp -a or tar would fail otherwise).
   if (c.s.cfg.report_owner) req.valid &= ~(p9::kSetattrUid | p9::kSetattrGid);
-  if (auto r = u->be().setattr(u->node(), req); !r) return c.error(r.error());
+  if (auto r = u->backend().setattr(u->node(), req); !r) return c.error(r.error());
   return c.reply(p9::Rsetattr{});
 }
 
-Dispatched handle_statfs(Ctx& c, const p9::Tstatfs& m) {
-  auto u = use(c.s, m.fid, false);
+Dispatched handle(Ctx& c, const p9::Tstatfs& m) {
+  auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   p9::Rstatfs out;
-  if (auto r = u->be().statfs(u->node(), out); !r) return c.error(r.error());
+  if (auto r = u->backend().statfs(u->node(), out); !r) return c.error(r.error());
   return c.reply(out);
 }
 
-Dispatched handle_readlink(Ctx& c, const p9::Treadlink& m) {
-  auto u = use(c.s, m.fid, false);
+Dispatched handle(Ctx& c, const p9::Treadlink& m) {
+  auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   if (c.w.scratch.size() < 4096) c.w.scratch.resize(4096);
-  auto n = u->be().readlink(u->node(), c.w.scratch);
+  auto n = u->backend().readlink(u->node(), c.w.scratch);
   if (!n) return c.error(n.error());
   return c.reply(p9::Rreadlink{std::string_view(c.w.scratch.data(), *n)});
 }
 
-Dispatched handle_readdir(Ctx& c, const p9::Treaddir& m) {
+Dispatched handle(Ctx& c, const p9::Treaddir& m) {
   // What a backend keeps for a directory stream (localfs: a getdents buffer).
   constexpr std::uint64_t kDirectoryStreamBytes = 32 * 1024;
-  auto u = use(c.s, m.fid, false);
+  auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   if (!u->fid().listed) {
     auto ch = c.s.fids.charge(u->fid(), Budget::kBytes, kDirectoryStreamBytes, ENOBUFS);
@@ -132,40 +124,40 @@ Dispatched handle_readdir(Ctx& c, const p9::Treaddir& m) {
   }
   const std::size_t room = std::min<std::size_t>(m.count, c.max_payload());
   p9::ReaddirBuilder builder(std::span<std::uint8_t>(c.w.buf.data() + p9::kRreadHeaderSize, room));
-  if (auto r = u->be().readdir(u->node(), m.offset, builder); !r) return c.error(r.error());
+  if (auto r = u->backend().readdir(u->node(), m.offset, builder); !r) return c.error(r.error());
   p9::encode_rreaddir_header(
       std::span<std::uint8_t, p9::kRreadHeaderSize>(c.w.buf.data(), p9::kRreadHeaderSize), c.tag,
       static_cast<std::uint32_t>(builder.size()));
   return {Dispatched::Outcome::Reply, p9::kRreadHeaderSize + builder.size()};
 }
 
-Dispatched handle_fsync(Ctx& c, const p9::Tfsync& m) {
-  auto u = use(c.s, m.fid, false);
+Dispatched handle(Ctx& c, const p9::Tfsync& m) {
+  auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
-  if (auto r = u->be().fsync(u->node(), m.datasync != 0); !r) return c.error(r.error());
+  if (auto r = u->backend().fsync(u->node(), m.datasync != 0); !r) return c.error(r.error());
   return c.reply(p9::Rfsync{});
 }
 
-Dispatched handle_lock(Ctx& c, const p9::Tlock& m) {
-  auto u = use(c.s, m.fid, false);
+Dispatched handle(Ctx& c, const p9::Tlock& m) {
+  auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   if (m.type > p9::kLockUnlck || m.client_id.size() > kMaxLockClientId) return c.error(EINVAL);
   LockArgs args{c.s.conn_id, m.type, m.start, m.length, m.proc_id, m.client_id};
-  auto status = u->be().lock(u->node(), args);
+  auto status = u->backend().lock(u->node(), args);
   if (!status) return c.error(status.error());
   if (*status == p9::kLockBlocked && (m.flags & p9::kLockFlagBlock) != 0)
     return {Dispatched::Outcome::Park, 0};
   return c.reply(p9::Rlock{*status});
 }
 
-Dispatched handle_getlock(Ctx& c, const p9::Tgetlock& m) {
-  auto u = use(c.s, m.fid, false);
+Dispatched handle(Ctx& c, const p9::Tgetlock& m) {
+  auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   if (m.type > p9::kLockUnlck || m.client_id.size() > kMaxLockClientId) return c.error(EINVAL);
   LockArgs args{c.s.conn_id, m.type, m.start, m.length, m.proc_id, m.client_id};
   LockHolder& h = c.w.holder;
   h = LockHolder{};
-  if (auto r = u->be().getlock(u->node(), args, h); !r) return c.error(r.error());
+  if (auto r = u->backend().getlock(u->node(), args, h); !r) return c.error(r.error());
   std::string_view client_id = h.client_id_storage;
   // Another connection's client id may be longer than this connection's msize allows.
   const std::size_t room = c.msize - 1 - (p9::kHeaderSize + 1 + 8 + 8 + 4 + 2);
@@ -173,84 +165,86 @@ Dispatched handle_getlock(Ctx& c, const p9::Tgetlock& m) {
   return c.reply(p9::Rgetlock{h.type, h.start, h.length, h.proc_id, client_id});
 }
 
-Dispatched handle_mkdir(Ctx& c, const p9::Tmkdir& m) {
+Dispatched handle(Ctx& c, const p9::Tmkdir& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
-  auto u = use(c.s, m.dfid, true);
+  auto u = use(c.s, m.dfid);
   if (!u) return c.error(u.error());
-  auto qid = u->be().mkdir(u->node(), m.name, m.mode, m.gid);
+  auto qid = u->backend().mkdir(u->node(), m.name, m.mode, m.gid);
   if (!qid) return c.error(qid.error());
   return c.reply(p9::Rmkdir{*qid});
 }
 
-Dispatched handle_symlink(Ctx& c, const p9::Tsymlink& m) {
+Dispatched handle(Ctx& c, const p9::Tsymlink& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if (m.symtgt.empty()) return c.error(ENOENT);
   if (m.symtgt.find('\0') != std::string_view::npos) return c.error(EINVAL);
   if (m.symtgt.size() >= 4096) return c.error(ENAMETOOLONG);
-  auto u = use(c.s, m.dfid, true);
+  auto u = use(c.s, m.dfid);
   if (!u) return c.error(u.error());
-  auto qid = u->be().symlink(u->node(), m.name, m.symtgt, m.gid);
+  auto qid = u->backend().symlink(u->node(), m.name, m.symtgt, m.gid);
   if (!qid) return c.error(qid.error());
   return c.reply(p9::Rsymlink{*qid});
 }
 
-Dispatched handle_mknod(Ctx& c, const p9::Tmknod& m) {
+Dispatched handle(Ctx& c, const p9::Tmknod& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
-  auto u = use(c.s, m.dfid, true);
+  auto u = use(c.s, m.dfid);
   if (!u) return c.error(u.error());
-  auto qid = u->be().mknod(u->node(), m.name, m.mode, m.major, m.minor, m.gid);
+  auto qid = u->backend().mknod(u->node(), m.name, m.mode, m.major, m.minor, m.gid);
   if (!qid) return c.error(qid.error());
   return c.reply(p9::Rmknod{*qid});
 }
 
-Dispatched handle_link(Ctx& c, const p9::Tlink& m) {
+Dispatched handle(Ctx& c, const p9::Tlink& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if (m.dfid == m.fid) return c.error(EINVAL);
-  auto dir = use(c.s, m.dfid, true);
+  auto dir = use(c.s, m.dfid);
   if (!dir) return c.error(dir.error());
-  auto target = use(c.s, m.fid, true);
+  auto target = use(c.s, m.fid);
   if (!target) return c.error(target.error());
   if (auto r = same_export(*dir, *target); !r) return c.error(r.error());
-  if (auto r = dir->be().link(dir->node(), target->node(), m.name); !r) return c.error(r.error());
+  if (auto r = dir->backend().link(dir->node(), target->node(), m.name); !r)
+    return c.error(r.error());
   return c.reply(p9::Rlink{});
 }
 
-Dispatched handle_rename(Ctx& c, const p9::Trename& m) {
+Dispatched handle(Ctx& c, const p9::Trename& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if (m.dfid == m.fid) return c.error(EINVAL);
-  auto file = use(c.s, m.fid, true);
+  auto file = use(c.s, m.fid);
   if (!file) return c.error(file.error());
-  auto dir = use(c.s, m.dfid, true);
+  auto dir = use(c.s, m.dfid);
   if (!dir) return c.error(dir.error());
   if (auto r = same_export(*file, *dir); !r) return c.error(r.error());
-  if (auto r = file->be().rename(file->node(), dir->node(), m.name); !r) return c.error(r.error());
+  if (auto r = file->backend().rename(file->node(), dir->node(), m.name); !r)
+    return c.error(r.error());
   return c.reply(p9::Rrename{});
 }
 
-Dispatched handle_renameat(Ctx& c, const p9::Trenameat& m) {
+Dispatched handle(Ctx& c, const p9::Trenameat& m) {
   if (auto r = check_name(m.oldname, false); !r) return c.error(r.error());
   if (auto r = check_name(m.newname, false); !r) return c.error(r.error());
-  auto olddir = use(c.s, m.olddirfid, true);
+  auto olddir = use(c.s, m.olddirfid);
   if (!olddir) return c.error(olddir.error());
   if (m.newdirfid == m.olddirfid) {
-    auto r = olddir->be().renameat(olddir->node(), m.oldname, olddir->node(), m.newname);
+    auto r = olddir->backend().renameat(olddir->node(), m.oldname, olddir->node(), m.newname);
     if (!r) return c.error(r.error());
     return c.reply(p9::Rrenameat{});
   }
-  auto newdir = use(c.s, m.newdirfid, true);
+  auto newdir = use(c.s, m.newdirfid);
   if (!newdir) return c.error(newdir.error());
   if (auto r = same_export(*olddir, *newdir); !r) return c.error(r.error());
-  auto r = olddir->be().renameat(olddir->node(), m.oldname, newdir->node(), m.newname);
+  auto r = olddir->backend().renameat(olddir->node(), m.oldname, newdir->node(), m.newname);
   if (!r) return c.error(r.error());
   return c.reply(p9::Rrenameat{});
 }
 
-Dispatched handle_unlinkat(Ctx& c, const p9::Tunlinkat& m) {
+Dispatched handle(Ctx& c, const p9::Tunlinkat& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if ((m.flags & ~p9::kAtRemovedir) != 0) return c.error(EINVAL);
-  auto u = use(c.s, m.dirfid, true);
+  auto u = use(c.s, m.dirfid);
   if (!u) return c.error(u.error());
-  if (auto r = u->be().unlinkat(u->node(), m.name, m.flags); !r) return c.error(r.error());
+  if (auto r = u->backend().unlinkat(u->node(), m.name, m.flags); !r) return c.error(r.error());
   return c.reply(p9::Runlinkat{});
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string_view>
 
@@ -41,32 +42,43 @@ Result<FidRef> lookup_file(Session& s, std::uint32_t fid);
 // Switches the thread to the fid's user.
 Result<void> become(const Fid& f);
 
-Dispatched handle_attach(Ctx& c, const p9::Tattach& m);
-Dispatched handle_walk(Ctx& c, const p9::Twalk& m);
-Dispatched handle_clunk(Ctx& c, const p9::Tclunk& m);
-Dispatched handle_remove(Ctx& c, const p9::Tremove& m);
-Dispatched handle_xattrwalk(Ctx& c, const p9::Txattrwalk& m);
-Dispatched handle_xattrcreate(Ctx& c, const p9::Txattrcreate& m);
-Dispatched handle_read(Ctx& c, const p9::Tread& m);
-Dispatched handle_write(Ctx& c, const p9::Twrite& m);
+// The fid whose export a request would change (nullopt for requests that change nothing): the
+// one place where read-only exports are decided. (The backend refuses writes on its own too.)
+std::optional<std::uint32_t> fid_it_changes(const p9::Message& m);
 
-Dispatched handle_lopen(Ctx& c, const p9::Tlopen& m);
-Dispatched handle_lcreate(Ctx& c, const p9::Tlcreate& m);
-Dispatched handle_getattr(Ctx& c, const p9::Tgetattr& m);
-Dispatched handle_setattr(Ctx& c, const p9::Tsetattr& m);
-Dispatched handle_statfs(Ctx& c, const p9::Tstatfs& m);
-Dispatched handle_readlink(Ctx& c, const p9::Treadlink& m);
-Dispatched handle_readdir(Ctx& c, const p9::Treaddir& m);
-Dispatched handle_fsync(Ctx& c, const p9::Tfsync& m);
-Dispatched handle_lock(Ctx& c, const p9::Tlock& m);
-Dispatched handle_getlock(Ctx& c, const p9::Tgetlock& m);
+// One handler per request type; the rest (replies, Tversion and Tflush, which the connection
+// handles) are not supported here.
+Dispatched handle(Ctx& c, const p9::Tauth& m);
+Dispatched handle(Ctx& c, const p9::Tattach& m);
+Dispatched handle(Ctx& c, const p9::Twalk& m);
+Dispatched handle(Ctx& c, const p9::Tclunk& m);
+Dispatched handle(Ctx& c, const p9::Tremove& m);
+Dispatched handle(Ctx& c, const p9::Txattrwalk& m);
+Dispatched handle(Ctx& c, const p9::Txattrcreate& m);
+Dispatched handle(Ctx& c, const p9::Tread& m);
+Dispatched handle(Ctx& c, const p9::Twrite& m);
 
-Dispatched handle_mkdir(Ctx& c, const p9::Tmkdir& m);
-Dispatched handle_symlink(Ctx& c, const p9::Tsymlink& m);
-Dispatched handle_mknod(Ctx& c, const p9::Tmknod& m);
-Dispatched handle_link(Ctx& c, const p9::Tlink& m);
-Dispatched handle_rename(Ctx& c, const p9::Trename& m);
-Dispatched handle_renameat(Ctx& c, const p9::Trenameat& m);
-Dispatched handle_unlinkat(Ctx& c, const p9::Tunlinkat& m);
+Dispatched handle(Ctx& c, const p9::Tlopen& m);
+Dispatched handle(Ctx& c, const p9::Tlcreate& m);
+Dispatched handle(Ctx& c, const p9::Tgetattr& m);
+Dispatched handle(Ctx& c, const p9::Tsetattr& m);
+Dispatched handle(Ctx& c, const p9::Tstatfs& m);
+Dispatched handle(Ctx& c, const p9::Treadlink& m);
+Dispatched handle(Ctx& c, const p9::Treaddir& m);
+Dispatched handle(Ctx& c, const p9::Tfsync& m);
+Dispatched handle(Ctx& c, const p9::Tlock& m);
+Dispatched handle(Ctx& c, const p9::Tgetlock& m);
+
+Dispatched handle(Ctx& c, const p9::Tmkdir& m);
+Dispatched handle(Ctx& c, const p9::Tsymlink& m);
+Dispatched handle(Ctx& c, const p9::Tmknod& m);
+Dispatched handle(Ctx& c, const p9::Tlink& m);
+Dispatched handle(Ctx& c, const p9::Trename& m);
+Dispatched handle(Ctx& c, const p9::Trenameat& m);
+Dispatched handle(Ctx& c, const p9::Tunlinkat& m);
+template <typename M>
+Dispatched handle(Ctx& c, const M&) {
+  return c.error(EOPNOTSUPP);
+}
 
 }  // namespace ninep::server::detail

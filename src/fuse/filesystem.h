@@ -1,9 +1,11 @@
 // The FUSE file system: every low-level FUSE operation mapped onto 9P2000.L requests.
 //
 // Each operation runs on one of libfuse's worker threads and blocks on its 9P requests; many
-// operations are in flight at once on the one multiplexed client session. Operations that find
-// the connection dead either wait for a reconnect and run again on the new connection (with
-// re-walked fids), or fail with EIO.
+// operations are in flight at once on the one multiplexed client session. An operation runs as
+// the user who made it (fuse_req_ctx's uid) on a per-user connection (see Connection): every fid
+// it uses descends from that user's attached root. Open files keep the fid of their opener.
+// Operations that find the connection dead either wait for a reconnect and run again on the new
+// connection (with re-walked fids), or fail with EIO.
 #pragma once
 
 #define FUSE_USE_VERSION 314
@@ -30,6 +32,7 @@ namespace ninep::fuse {
 // An open file or directory (fuse_file_info::fh points to one).
 struct OpenHandle {
   std::shared_ptr<Inode> node;
+  std::uint32_t uid = 0;          // the opener: the fid acts as this user
   std::uint32_t lopen_flags = 0;  // to re-open after a reconnect
   bool is_dir = false;
   std::mutex mu;                     // guards the fields below
@@ -92,17 +95,27 @@ class FileSystem {
   void flock(fuse_req_t req, fuse_file_info* fi, int op);
 
   std::size_t inodes() const { return inodes_.size(); }
+  std::size_t inode_fids() const { return inodes_.fids(); }
   std::uint64_t open_handles() const { return open_handles_.load(); }
 
  private:
   struct Attempt;  // one try of an operation against one connection generation
 
-  // Runs `op` against the current connection; when it fails because the connection died and
-  // reconnecting is enabled, waits for the new connection and runs it again.
+  // Runs `op` against the current connection as the user who made `req` (the start user when
+  // `req` is null); when it fails because the connection died and reconnecting is enabled, waits
+  // for the new connection and runs it again.
   template <typename T, typename F>
-  Result<T> retrying(fuse_req_t req, F&& op);
+  Result<T> retrying(fuse_req_t req, F&& op) {
+    return retrying_as<T>(req, requester(req), std::forward<F>(op));
+  }
+  template <typename T, typename F>
+  Result<T> retrying_as(fuse_req_t req, std::uint32_t uid, F&& op);
+  std::uint32_t requester(fuse_req_t req) const;
+  // The group a file created by `req` gets.
+  gid_t creator_gid(fuse_req_t req) const;
 
-  // The walked fid of `node` on generation `gen` (re-walked by path if it belongs to an older one).
+  // The walked fid of `node` for the user and generation of `snap` (walked by path from the
+  // user's root if it has none of this generation).
   Result<std::shared_ptr<client::Fid>> fid_for(const std::shared_ptr<Inode>& node,
                                                const Connection::Snapshot& snap);
   Result<std::shared_ptr<Inode>> node(fuse_ino_t ino) const;
@@ -149,6 +162,7 @@ class FileSystem {
   std::function<void()> on_ready_;
   std::atomic<std::uint64_t> open_handles_{0};
   std::uint32_t max_io_ = 0;
+  gid_t start_gid_ = 0;  // primary group of the connection's start uid
   WorkPool lookups_{8};  // readdirplus looks its entries up in parallel
 };
 

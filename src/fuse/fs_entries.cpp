@@ -10,8 +10,22 @@ namespace ninep::fuse {
 FileSystem::FileSystem(Connection& conn, const FileSystemOptions& opts) : conn_(conn), opts_(opts) {
   auto snap = conn_.current();
   inodes_.set_max_fids(opts.max_fids);
-  inodes_.set_root(snap.root, snap.generation);
-  max_io_ = snap.root->session().max_io();
+  inodes_.set_root(snap.root->qid());
+  start_gid_ = primary_gid(conn_.start_uid());
+  max_io_ = snap.session->max_io();
+}
+
+std::uint32_t FileSystem::requester(fuse_req_t req) const {
+  if (req == nullptr || !conn_.per_uid()) return conn_.start_uid();
+  return fuse_req_ctx(req)->uid;
+}
+
+gid_t FileSystem::creator_gid(fuse_req_t req) const {
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  // A single identity creates with its own group, unless it is the caller itself: a server may
+  // refuse a group its user is not a member of (diod does).
+  if (conn_.per_uid() || ctx->uid == conn_.start_uid()) return ctx->gid;
+  return start_gid_;
 }
 
 double FileSystem::entry_timeout() const {
@@ -41,12 +55,10 @@ Result<FileSystem::NodeFid> FileSystem::node_fid(fuse_ino_t ino, const Connectio
 
 Result<std::shared_ptr<client::Fid>> FileSystem::fid_for(const std::shared_ptr<Inode>& node,
                                                          const Connection::Snapshot& snap) {
-  if (auto f = inodes_.fid_of(*node, snap.generation)) return f;
-  if (node->ino == FUSE_ROOT_ID) {
-    inodes_.set_fid(*node, snap.root, snap.generation);
-    return snap.root;
-  }
-  // A fid of an older connection (or none): walk the node's path again on this one.
+  if (node->ino == FUSE_ROOT_ID) return snap.root;
+  if (auto f = inodes_.fid_of(*node, snap.generation, snap.uid)) return f;
+  // A fid of an older connection (or none for this user): walk the node's path again from the
+  // user's root. One Twalk, and the server checks the user may search every directory on it.
   std::vector<std::string> names;
   if (!inodes_.path_of(*node, names)) return fail(ESTALE, "file was removed");
   std::vector<std::string_view> views(names.begin(), names.end());
@@ -54,7 +66,7 @@ Result<std::shared_ptr<client::Fid>> FileSystem::fid_for(const std::shared_ptr<I
   if (!f) return fail(f.error().code == ENOENT ? ESTALE : f.error().code, f.error().message);
   if (f->qid().path != node->qid.path) return fail(ESTALE, "path leads to another file now");
   auto shared = std::make_shared<client::Fid>(std::move(*f));
-  inodes_.set_fid(*node, shared, snap.generation);
+  inodes_.set_fid(*node, shared, snap.generation, snap.uid);
   return shared;
 }
 
@@ -88,7 +100,7 @@ Result<fuse_entry_param> FileSystem::lookup_entry(const std::shared_ptr<Inode>& 
     if (!a) return std::unexpected(a.error());
     attr = *a;
   }
-  auto n = inodes_.remember(parent, name, qid, std::move(*f), snap.generation);
+  auto n = inodes_.remember(parent, name, qid, std::move(*f), snap.generation, snap.uid);
   inodes_.set_attr(*n, *attr);
   return make_entry(*n, *attr);
 }
@@ -140,9 +152,8 @@ Result<client::Attr> FileSystem::attributes(fuse_ino_t ino, fuse_file_info* fi,
   if (fi != nullptr && fi->fh != 0) {
     if (auto f = fid_for(*handle_of(fi), snap)) candidates[1] = *f;
   }
-  candidates[2] = inodes_.open_fid(**n);
-  if (candidates[2] && candidates[2]->session_ptr() != snap.root->session_ptr())
-    candidates[2].reset();
+  candidates[2] = inodes_.open_fid(**n, snap.uid);
+  if (candidates[2] && candidates[2]->session_ptr() != snap.session) candidates[2].reset();
   bool changed = change == nullptr || change->valid == 0;
   Error last_error{ENOENT, "file is gone"};
   for (auto& c : candidates) {
@@ -201,7 +212,7 @@ void FileSystem::readlink(fuse_req_t req, fuse_ino_t ino) {
 
 void FileSystem::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
                        dev_t rdev) {
-  gid_t gid = fuse_req_ctx(req)->gid;
+  gid_t gid = creator_gid(req);
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
         auto p = node_fid(parent, snap);
@@ -214,7 +225,7 @@ void FileSystem::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode
 }
 
 void FileSystem::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
-  gid_t gid = fuse_req_ctx(req)->gid;
+  gid_t gid = creator_gid(req);
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
         auto p = node_fid(parent, snap);
@@ -227,7 +238,7 @@ void FileSystem::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode
 }
 
 void FileSystem::symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
-  gid_t gid = fuse_req_ctx(req)->gid;
+  gid_t gid = creator_gid(req);
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
         auto p = node_fid(parent, snap);
@@ -297,8 +308,9 @@ void FileSystem::rename(fuse_req_t req, fuse_ino_t parent, const char* name, fus
       p9::Qid qid = moved->qid();
       auto n = inodes_.find_qid(qid.path);
       if (n) {
-        inodes_.moved(n, np->node, newname);
-        inodes_.set_fid(*n, std::make_shared<client::Fid>(std::move(*moved)), snap.generation);
+        inodes_.moved(n, np->node, newname, snap.uid);
+        inodes_.set_fid(*n, std::make_shared<client::Fid>(std::move(*moved)), snap.generation,
+                        snap.uid);
       }
     }
     return {};

@@ -26,16 +26,18 @@ Result<std::shared_ptr<client::Fid>> FileSystem::fid_for(OpenHandle& h,
                                                          const Connection::Snapshot& snap) {
   std::lock_guard lk(h.mu);
   if (h.fid && h.generation == snap.generation) return h.fid;
-  // Opened on an older connection: open the same file again on this one.
-  auto base = fid_for(h.node, snap);
+  // Opened on an older connection: open the same file again on this one, as its opener.
+  Connection::Snapshot as = snap.uid == h.uid ? snap : conn_.current(h.uid);
+  if (!as.root) return std::unexpected(as.error);
+  auto base = fid_for(h.node, as);
   if (!base) return std::unexpected(base.error());
   auto f = (*base)->clone();
   if (!f) return std::unexpected(f.error());
   auto o = f->lopen(h.lopen_flags & ~kNotOnReopen);
   if (!o) return std::unexpected(o.error());
   h.fid = std::make_shared<client::Fid>(std::move(*f));
-  inodes_.set_open_fid(*h.node, h.fid);
-  h.generation = snap.generation;
+  inodes_.set_open_fid(*h.node, h.fid, h.uid);
+  h.generation = as.generation;
   h.entries.clear();
   h.next_entry = 0;
   h.entries_from = ~std::uint64_t(0);
@@ -57,6 +59,7 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
         version = o->qid.version;
         auto handle = std::make_unique<OpenHandle>();
         handle->node = n->node;
+        handle->uid = snap.uid;
         handle->lopen_flags = flags;
         handle->is_dir = dir;
         handle->fid = std::make_shared<client::Fid>(std::move(*f));
@@ -64,7 +67,7 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
         return handle;
       });
   if (!h) return reply_error(req, h.error());
-  inodes_.set_open_fid(*(*h)->node, (*h)->fid);
+  inodes_.set_open_fid(*(*h)->node, (*h)->fid, (*h)->uid);
   if (!dir) {
     fi->keep_cache = opts_.cache == CacheMode::Loose && !(flags & p9::kOTrunc) &&
                      inodes_.keep_cache(*(*h)->node, version);
@@ -82,7 +85,7 @@ void FileSystem::create(fuse_req_t req, fuse_ino_t parent, const char* name, mod
                         fuse_file_info* fi) {
   std::uint32_t flags = to_lopen_flags(fi->flags) | p9::kOCreate;
   if (fi->flags & O_EXCL) flags |= p9::kOExcl;
-  gid_t gid = fuse_req_ctx(req)->gid;
+  gid_t gid = creator_gid(req);
   struct Created {
     fuse_entry_param entry;
     std::unique_ptr<OpenHandle> handle;
@@ -99,6 +102,7 @@ void FileSystem::create(fuse_req_t req, fuse_ino_t parent, const char* name, mod
     Created out{*e, std::make_unique<OpenHandle>()};
     out.handle->node = inodes_.get(e->ino);
     if (!out.handle->node) return fail(ESTALE, "created file vanished");
+    out.handle->uid = snap.uid;
     out.handle->lopen_flags = flags;
     out.handle->fid = std::make_shared<client::Fid>(std::move(*f));
     out.handle->generation = snap.generation;
@@ -106,7 +110,7 @@ void FileSystem::create(fuse_req_t req, fuse_ino_t parent, const char* name, mod
   });
   if (!c) return reply_error(req, c.error());
   inodes_.keep_cache(*c->handle->node, 0);
-  inodes_.set_open_fid(*c->handle->node, c->handle->fid);
+  inodes_.set_open_fid(*c->handle->node, c->handle->fid, c->handle->uid);
   fi->keep_cache = 0;
   fi->direct_io = (fi->flags & O_DIRECT) != 0;
   fi->fh = reinterpret_cast<std::uintptr_t>(c->handle.get());

@@ -6,10 +6,10 @@
 namespace ninep::fuse {
 
 template <typename T, typename F>
-Result<T> FileSystem::retrying(fuse_req_t req, F&& op) {
+Result<T> FileSystem::retrying_as(fuse_req_t req, std::uint32_t uid, F&& op) {
   for (int attempt = 0;; ++attempt) {
-    Connection::Snapshot snap = conn_.current();
-    Result<T> r = op(snap);
+    Connection::Snapshot snap = conn_.current(uid);
+    Result<T> r = snap.root ? op(snap) : Result<T>(std::unexpected(snap.error));
     if (r || snap.alive()) return r;
     // The connection is gone. Without reconnect (or when it does not come back) the operation
     // fails at once: never leave a process waiting on a dead server.

@@ -128,7 +128,7 @@ void FileSystem::unlock_all(OpenHandle& h, std::uint64_t owner) {
   client::LockRequest unlock;
   unlock.type = p9::kLockUnlck;
   unlock.client_id = owner_id(owner);
-  (void)lock_once(h, unlock, conn_.current());
+  (void)lock_once(h, unlock, conn_.current(h.uid));
 }
 
 void FileSystem::getlk(fuse_req_t req, fuse_file_info* fi, struct flock* lock) {

@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mount.h>
@@ -47,12 +46,13 @@ Result<CacheMode> parse_cache_mode(std::string_view text) {
 
 namespace {
 
-std::string default_uname(std::uint32_t uid) {
-  struct passwd pw {};
-  struct passwd* res = nullptr;
-  char buf[1024];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res) return res->pw_name;
-  return "nobody";
+// The options every mount starts with (the caller's -o come after them, so they can override):
+// like a kernel 9p mount made by `ninep mount`, set-user-id bits and device files on the export
+// take no effect in the guest unless asked for with -o suid / -o dev.
+std::string base_mount_options(const std::string& fsname) {
+  std::string base = "fsname=" + fsname + ",subtype=ninep,default_permissions,nosuid,nodev";
+  if (::geteuid() == 0) base += ",allow_other";  // like a kernel 9p mount: every user sees it
+  return base;
 }
 
 // Runs fusermount3 (the unprivileged way to unmount FUSE); true on success.
@@ -113,8 +113,13 @@ Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
   ConnectionOptions co;
   co.address = opts.address;
   co.session.msize = opts.msize;
-  co.n_uname = opts.n_uname == 0xFFFFFFFF ? ::geteuid() : opts.n_uname;
-  co.uname = opts.uname.empty() ? default_uname(co.n_uname) : opts.uname;
+  if (opts.n_uname == 0xFFFFFFFF) {
+    co.uid = ::geteuid();
+    co.per_uid = co.uid == 0;
+  } else {
+    co.uid = opts.n_uname;
+    co.uname = opts.uname;
+  }
   co.aname = opts.aname;
   co.reconnect = opts.reconnect && opts.address.kind != transport::Address::Kind::Fd;
   auto conn = Connection::open(co);
@@ -125,9 +130,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
 
   std::string fsname = opts.address.to_string();
   std::replace(fsname.begin(), fsname.end(), ',', '_');
-  std::string base = "fsname=" + fsname + ",subtype=ninep,default_permissions";
-  if (::geteuid() == 0) base += ",allow_other";  // like a kernel 9p mount: every user sees it
-  std::vector<std::string> argv_s = {"ninep", "-o", base};
+  std::vector<std::string> argv_s = {"ninep", "-o", base_mount_options(fsname)};
   for (const auto& o : opts.fuse_options) {
     argv_s.push_back("-o");
     argv_s.push_back(o);
@@ -260,6 +263,8 @@ MountStats FuseMount::stats() const {
   auto cs = session_->conn->stats();
   st.fids_in_use = cs.fids_in_use;
   st.tags_in_use = cs.tags_in_use;
+  st.inode_fids = static_cast<std::uint32_t>(fs_->inode_fids());
+  st.users = static_cast<std::uint32_t>(session_->conn->attached_users());
   st.inodes = fs_->inodes();
   st.open_files = fs_->open_handles();
   st.reconnects = session_->conn->reconnects();

@@ -25,14 +25,21 @@ Result<CacheMode> parse_cache_mode(std::string_view text);
 struct MountOptions {
   transport::Address address;  // dialed at start (and again on reconnect)
   std::string aname;
-  std::string uname;                   // Tattach uname; empty: the name of n_uname's user
-  std::uint32_t n_uname = 0xFFFFFFFF;  // Tattach n_uname; ~0: the effective uid
-  std::uint32_t msize = 1024 * 1024;   // requested; the server may lower it
+  // Who requests run as on the server. A uid (n_uname): every request runs as that one user,
+  // whoever makes it. ~0 (the default): each guest user that makes requests is attached on its
+  // first one and its requests run as itself (like v9fs's access=user), when this process runs
+  // as root; otherwise every request runs as this process's effective uid (an unprivileged mount
+  // serves only its owner anyway).
+  std::uint32_t n_uname = 0xFFFFFFFF;
+  std::string uname;  // Tattach uname of a single identity; empty: its user name, or the number
+  std::uint32_t msize = 1024 * 1024;  // requested; the server may lower it
   CacheMode cache = CacheMode::None;
-  double loose_timeout = 1.0;             // attr/entry timeout (seconds) in loose mode
-  std::vector<std::string> fuse_options;  // -o values for libfuse (allow_other, ro, ...)
-  bool reconnect = false;                 // re-dial and re-attach when the connection is lost
-  unsigned max_threads = 32;              // FUSE worker threads (requests in flight)
+  double loose_timeout = 1.0;  // attr/entry timeout (seconds) in loose mode
+  // -o values for libfuse (allow_other, ro, ...). The mount is nosuid,nodev unless they say
+  // suid or dev.
+  std::vector<std::string> fuse_options;
+  bool reconnect = false;     // re-dial and re-attach when the connection is lost
+  unsigned max_threads = 32;  // FUSE worker threads (requests in flight)
   // Fids kept for inodes the kernel caches (the server holds a descriptor for each); beyond,
   // the least recently used are clunked and walked again by path when needed. 0: no limit.
   std::size_t max_fids = 8192;
@@ -41,6 +48,8 @@ struct MountOptions {
 
 struct MountStats {
   std::uint32_t fids_in_use = 0;  // fids held on the current connection
+  std::uint32_t inode_fids = 0;   // of which walked fids kept for inodes (see max_fids)
+  std::uint32_t users = 0;        // users attached on the current connection
   std::uint32_t tags_in_use = 0;
   std::uint64_t inodes = 0;  // inodes the kernel holds references to (incl. the root)
   std::uint64_t open_files = 0;

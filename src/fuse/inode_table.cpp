@@ -9,39 +9,70 @@ void InodeTable::set_max_fids(std::size_t n) {
   max_fids_ = n;
 }
 
-void InodeTable::touch_locked(Inode& node, std::vector<std::shared_ptr<client::Fid>>* out) {
-  if (node.ino == FUSE_ROOT_ID || !node.fid) return;
-  if (node.in_lru) {
-    lru_.splice(lru_.begin(), lru_, node.lru);
-  } else {
-    node.lru = lru_.insert(lru_.begin(), &node);
-    node.in_lru = true;
-  }
+namespace {
+
+InodeFid* find_fid(Inode& node, std::uint32_t uid) {
+  for (auto& f : node.fids)
+    if (f.uid == uid) return &f;
+  return nullptr;
+}
+
+}  // namespace
+
+void InodeTable::touch_locked(Inode& node, std::uint32_t uid, Released* out) {
+  InodeFid* mine = find_fid(node, uid);
+  if (mine == nullptr) return;
+  lru_.splice(lru_.begin(), lru_, mine->lru);
   if (out == nullptr || max_fids_ == 0) return;
-  // Oldest first; a node removed by us cannot be walked to again, so it keeps its fid.
+  // Oldest first; a node removed by us cannot be walked to again, so it keeps its fids.
   auto it = lru_.end();
   while (lru_.size() > max_fids_ && it != lru_.begin()) {
-    Inode* victim = *--it;
-    if (victim == &node || victim->unlinked) continue;
+    --it;
+    auto [victim, victim_uid] = *it;
+    if ((victim == &node && victim_uid == uid) || victim->unlinked) continue;
+    for (std::size_t i = 0; i < victim->fids.size(); ++i) {
+      if (victim->fids[i].uid != victim_uid) continue;
+      out->push_back(std::move(victim->fids[i].fid));
+      victim->fids[i] = std::move(victim->fids.back());
+      victim->fids.pop_back();
+      break;
+    }
     it = lru_.erase(it);
-    victim->in_lru = false;
-    out->push_back(std::move(victim->fid));
   }
 }
 
-void InodeTable::untrack_locked(Inode& node) {
-  if (!node.in_lru) return;
-  lru_.erase(node.lru);
-  node.in_lru = false;
+void InodeTable::put_fid_locked(Inode& node, std::shared_ptr<client::Fid> fid,
+                                std::uint64_t generation, std::uint32_t uid, Released* out) {
+  if (node.ino == FUSE_ROOT_ID) {
+    out->push_back(std::move(fid));  // the root's fids are the attached roots
+    return;
+  }
+  if (InodeFid* f = find_fid(node, uid)) {
+    out->push_back(std::exchange(f->fid, std::move(fid)));
+    f->generation = generation;
+  } else {
+    InodeFid nf;
+    nf.uid = uid;
+    nf.generation = generation;
+    nf.fid = std::move(fid);
+    nf.lru = lru_.insert(lru_.begin(), {&node, uid});
+    node.fids.push_back(std::move(nf));
+  }
+  touch_locked(node, uid, out);
 }
 
-void InodeTable::set_root(std::shared_ptr<client::Fid> fid, std::uint64_t generation) {
+void InodeTable::drop_fid_locked(Inode& node, std::size_t index, Released* out) {
+  lru_.erase(node.fids[index].lru);
+  out->push_back(std::move(node.fids[index].fid));
+  node.fids[index] = std::move(node.fids.back());
+  node.fids.pop_back();
+}
+
+void InodeTable::set_root(const p9::Qid& qid) {
   auto root = std::make_shared<Inode>();
   root->ino = FUSE_ROOT_ID;
-  root->qid = fid->qid();
+  root->qid = qid;
   root->nlookup = 1;  // the kernel never forgets the root
-  root->fid = std::move(fid);
-  root->generation = generation;
   std::lock_guard lk(mu_);
   by_ino_[FUSE_ROOT_ID] = root;
   by_qid_[root->qid.path] = root;
@@ -55,9 +86,10 @@ std::shared_ptr<Inode> InodeTable::get(fuse_ino_t ino) const {
 
 std::shared_ptr<Inode> InodeTable::remember(const std::shared_ptr<Inode>& parent,
                                             std::string_view name, const p9::Qid& qid,
-                                            client::Fid&& fid, std::uint64_t generation) {
+                                            client::Fid&& fid, std::uint64_t generation,
+                                            std::uint32_t uid) {
   auto shared = std::make_shared<client::Fid>(std::move(fid));
-  std::vector<std::shared_ptr<client::Fid>> dropped;  // clunked outside the lock
+  Released dropped;  // clunked outside the lock (declared before the guard: released after it)
   std::lock_guard lk(mu_);
   auto it = by_qid_.find(qid.path);
   if (it != by_qid_.end() && it->second->nlookup > 0 &&
@@ -67,12 +99,12 @@ std::shared_ptr<Inode> InodeTable::remember(const std::shared_ptr<Inode>& parent
     if (node->ino != FUSE_ROOT_ID) {
       // The newest path is the one most likely to still lead here (servers like diod keep paths
       // in their fids, so a renamed or re-created file is only reachable through a fresh walk).
-      dropped.push_back(std::exchange(node->fid, std::move(shared)));
-      node->generation = generation;
       node->parent = parent;
       node->name = std::string(name);
       node->unlinked = false;
-      touch_locked(*node, &dropped);
+      put_fid_locked(*node, std::move(shared), generation, uid, &dropped);
+    } else {
+      dropped.push_back(std::move(shared));
     }
     return node;
   }
@@ -82,11 +114,9 @@ std::shared_ptr<Inode> InodeTable::remember(const std::shared_ptr<Inode>& parent
   node->nlookup = 1;
   node->parent = parent;
   node->name = std::string(name);
-  node->fid = std::move(shared);
-  node->generation = generation;
   by_ino_[node->ino] = node;
   by_qid_[qid.path] = node;  // replaces a stale node of another type with the same path
-  touch_locked(*node, &dropped);
+  put_fid_locked(*node, std::move(shared), generation, uid, &dropped);
   return node;
 }
 
@@ -99,7 +129,7 @@ std::shared_ptr<Inode> InodeTable::find_qid(std::uint64_t qid_path) const {
 void InodeTable::forget(fuse_ino_t ino, std::uint64_t n) {
   if (ino == FUSE_ROOT_ID) return;
   std::shared_ptr<Inode> gone;
-  std::shared_ptr<client::Fid> fid;
+  Released fids;
   {
     std::lock_guard lk(mu_);
     auto it = by_ino_.find(ino);
@@ -108,31 +138,36 @@ void InodeTable::forget(fuse_ino_t ino, std::uint64_t n) {
     node->nlookup -= std::min(n, node->nlookup);
     if (node->nlookup > 0) return;
     gone = node;
-    untrack_locked(*node);
-    fid = std::move(node->fid);
+    while (!node->fids.empty()) drop_fid_locked(*node, node->fids.size() - 1, &fids);
     by_ino_.erase(it);
     auto q = by_qid_.find(gone->qid.path);
     if (q != by_qid_.end() && q->second == gone) by_qid_.erase(q);
   }
-  // `fid` (and the node, unless a child still names it as parent) are released here, outside
-  // the lock: the clunk is asynchronous.
+  // `fids` (and the node, unless a child still names it as parent) are released here, outside
+  // the lock: the clunks are asynchronous.
 }
 
-std::shared_ptr<client::Fid> InodeTable::fid_of(Inode& node, std::uint64_t generation) {
+std::shared_ptr<client::Fid> InodeTable::fid_of(Inode& node, std::uint64_t generation,
+                                                std::uint32_t uid) {
   std::lock_guard lk(mu_);
-  if (node.generation != generation || !node.fid) return nullptr;
-  touch_locked(node, nullptr);
-  return node.fid;
+  InodeFid* f = find_fid(node, uid);
+  if (f == nullptr || f->generation != generation || !f->fid) return nullptr;
+  touch_locked(node, uid, nullptr);
+  return f->fid;
 }
 
-void InodeTable::set_fid(Inode& node, std::shared_ptr<client::Fid> fid, std::uint64_t generation) {
-  std::vector<std::shared_ptr<client::Fid>> old;  // clunked outside the lock
+void InodeTable::set_fid(Inode& node, std::shared_ptr<client::Fid> fid, std::uint64_t generation,
+                         std::uint32_t uid) {
+  Released old;  // clunked outside the lock
   std::lock_guard lk(mu_);
-  if (node.generation > generation && node.fid) return;
+  if (InodeFid* f = find_fid(node, uid); f && f->generation > generation) return;
   if (node.nlookup == 0) return;  // forgotten meanwhile: do not resurrect its fid
-  old.push_back(std::exchange(node.fid, std::move(fid)));
-  node.generation = generation;
-  touch_locked(node, &old);
+  put_fid_locked(node, std::move(fid), generation, uid, &old);
+}
+
+std::size_t InodeTable::fids() const {
+  std::lock_guard lk(mu_);
+  return lru_.size();
 }
 
 bool InodeTable::path_of(const Inode& node, std::vector<std::string>& names) const {
@@ -150,12 +185,15 @@ bool InodeTable::path_of(const Inode& node, std::vector<std::string>& names) con
 }
 
 void InodeTable::moved(const std::shared_ptr<Inode>& node, const std::shared_ptr<Inode>& new_parent,
-                       std::string_view name) {
+                       std::string_view name, std::uint32_t by) {
+  Released others;  // clunked outside the lock
   std::lock_guard lk(mu_);
   if (node->ino == FUSE_ROOT_ID) return;
   node->parent = new_parent;
   node->name = std::string(name);
   node->unlinked = false;
+  for (std::size_t i = node->fids.size(); i-- > 0;)
+    if (node->fids[i].uid != by) drop_fid_locked(*node, i, &others);
 }
 
 void InodeTable::mark_unlinked(const std::shared_ptr<Inode>& node) {
@@ -190,13 +228,16 @@ std::optional<client::Attr> InodeTable::cached_attr(const Inode& node, const p9:
   return node.attr;
 }
 
-void InodeTable::set_open_fid(Inode& node, const std::shared_ptr<client::Fid>& fid) {
+void InodeTable::set_open_fid(Inode& node, const std::shared_ptr<client::Fid>& fid,
+                              std::uint32_t uid) {
   std::lock_guard lk(mu_);
   node.open_fid = fid;
+  node.open_fid_uid = uid;
 }
 
-std::shared_ptr<client::Fid> InodeTable::open_fid(const Inode& node) const {
+std::shared_ptr<client::Fid> InodeTable::open_fid(const Inode& node, std::uint32_t uid) const {
   std::lock_guard lk(mu_);
+  if (node.open_fid_uid != uid) return nullptr;
   return node.open_fid.lock();
 }
 

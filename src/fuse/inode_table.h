@@ -1,8 +1,10 @@
 // The inodes the kernel knows about: FUSE node ids, their lookup counts, and the walked (never
-// opened) fid each one holds on the server.
+// opened) fids each one holds on the server: one per user that used the node, since a fid acts
+// as the user whose attached root it descends from (see Connection). The root's fids are those
+// roots, held by the Connection.
 //
-// A node's fid lives at most as long as the kernel's references (lookup count): forget() to zero
-// clunks it. Each node also remembers its parent and name, so that its fid can be walked again
+// A node's fids live at most as long as the kernel's references (lookup count): forget() to zero
+// clunks them. Each node also remembers its parent and name, so that its fid can be walked again
 // from the root: after a reconnect, and after the table let it go to stay within its fid budget
 // (the server holds a descriptor for each fid, and a kernel caching a large tree references
 // far more inodes than a server may keep open); a parent stays reachable for that as long as a
@@ -29,6 +31,16 @@
 
 namespace ninep::fuse {
 
+struct Inode;
+
+// One walked fid of a node, for the user `uid`.
+struct InodeFid {
+  std::uint32_t uid = 0;
+  std::uint64_t generation = 0;  // connection generation of `fid`
+  std::shared_ptr<client::Fid> fid;
+  std::list<std::pair<Inode*, std::uint32_t>>::iterator lru;  // its place in the table's LRU
+};
+
 struct Inode {
   fuse_ino_t ino = 0;
   p9::Qid qid;
@@ -37,15 +49,13 @@ struct Inode {
   std::shared_ptr<Inode> parent;  // null for the root
   std::string name;
   bool unlinked = false;             // removed by us: its path no longer leads to it
-  std::shared_ptr<client::Fid> fid;  // walked; null once forgotten or let go
-  std::list<Inode*>::iterator lru;   // its place in the table's fid LRU, while it has a fid
-  bool in_lru = false;
-  std::uint64_t generation = 0;      // connection generation of `fid`
+  std::vector<InodeFid> fids;        // walked, per user; none once forgotten, fewer once let go
   std::uint32_t cached_version = 0;  // qid.version when the page cache was last filled
   bool version_known = false;
   client::Attr attr;  // the last attributes the server sent
   bool has_attr = false;
   std::weak_ptr<client::Fid> open_fid;  // an open file of this node, while there is one
+  std::uint32_t open_fid_uid = 0;       // the user who opened it
   // Loose caching: attribute names the server recently said the file does not have (the kernel
   // asks for security.capability before every write, ls for ACLs and labels of every file).
   std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> absent_xattrs;
@@ -53,21 +63,22 @@ struct Inode {
 
 class InodeTable {
  public:
-  // At most this many nodes (besides the root) keep a fid; beyond, the least recently used
-  // one that can be walked again is clunked. 0: no limit.
+  // At most this many fids are kept for nodes (besides the root), all users together; beyond, the
+  // least recently used one that can be walked again is clunked. 0: no limit.
   void set_max_fids(std::size_t n);
 
-  void set_root(std::shared_ptr<client::Fid> fid, std::uint64_t generation);
+  void set_root(const p9::Qid& qid);
 
   // The node with this id, or null when the kernel has forgotten it (a kernel bug or a race
   // with forget; reported as ESTALE).
   std::shared_ptr<Inode> get(fuse_ino_t ino) const;
 
-  // Records a successful lookup of `name` in `parent`: an existing node with the same qid.path
-  // (a hard link, or the same file again) gets its lookup count raised and the newer fid and path;
-  // otherwise a new node is made. Returns the node.
+  // Records a successful lookup of `name` in `parent` by `uid`: an existing node with the same
+  // qid.path (a hard link, or the same file again) gets its lookup count raised and the newer
+  // path and fid of `uid`; otherwise a new node is made. Returns the node.
   std::shared_ptr<Inode> remember(const std::shared_ptr<Inode>& parent, std::string_view name,
-                                  const p9::Qid& qid, client::Fid&& fid, std::uint64_t generation);
+                                  const p9::Qid& qid, client::Fid&& fid, std::uint64_t generation,
+                                  std::uint32_t uid);
 
   // The live node for a server file, or null.
   std::shared_ptr<Inode> find_qid(std::uint64_t qid_path) const;
@@ -75,20 +86,24 @@ class InodeTable {
   // Undoes one remember() whose reply could not be delivered (readdirplus entry that did not fit).
   void unremember(fuse_ino_t ino) { forget(ino, 1); }
 
-  // Drops `n` kernel references; at zero the node's fid is clunked and the id is retired.
+  // Drops `n` kernel references; at zero the node's fids are clunked and the id is retired.
   void forget(fuse_ino_t ino, std::uint64_t n);
 
-  // The fid of `node` if it has one of `generation`, else null (the caller re-walks).
-  std::shared_ptr<client::Fid> fid_of(Inode& node, std::uint64_t generation);
-  // Installs a re-walked fid (keeps a newer one if another thread was faster).
-  void set_fid(Inode& node, std::shared_ptr<client::Fid> fid, std::uint64_t generation);
+  // The fid of `node` for `uid` if it has one of `generation`, else null (the caller re-walks).
+  std::shared_ptr<client::Fid> fid_of(Inode& node, std::uint64_t generation, std::uint32_t uid);
+  // Installs a re-walked fid of `uid` (keeps a newer one if another thread was faster).
+  void set_fid(Inode& node, std::shared_ptr<client::Fid> fid, std::uint64_t generation,
+               std::uint32_t uid);
+  // Fids held for nodes (the LRU's length).
+  std::size_t fids() const;
 
   // Names from the root to `node` (empty for the root); false if the node was unlinked.
   bool path_of(const Inode& node, std::vector<std::string>& names) const;
 
-  // After a rename: the node now lives at `name` in `new_parent`.
+  // After a rename: the node now lives at `name` in `new_parent`. The fids of other users than
+  // `by` are let go: servers whose fids are paths (diod) would keep them at the old name.
   void moved(const std::shared_ptr<Inode>& node, const std::shared_ptr<Inode>& new_parent,
-             std::string_view name);
+             std::string_view name, std::uint32_t by);
   void mark_unlinked(const std::shared_ptr<Inode>& node);
 
   // Loose caching: true when the page cache of `node` may be kept for a file at `version`
@@ -101,9 +116,10 @@ class InodeTable {
   std::optional<client::Attr> cached_attr(const Inode& node, const p9::Qid& qid) const;
   std::optional<client::Attr> last_attr(const Inode& node) const;
 
-  // Records an open fid of `node`, and returns the latest one that is still open (or null).
-  void set_open_fid(Inode& node, const std::shared_ptr<client::Fid>& fid);
-  std::shared_ptr<client::Fid> open_fid(const Inode& node) const;
+  // Records an open fid of `node` opened by `uid`, and returns the latest one that is still open
+  // if `uid` opened it (or null).
+  void set_open_fid(Inode& node, const std::shared_ptr<client::Fid>& fid, std::uint32_t uid);
+  std::shared_ptr<client::Fid> open_fid(const Inode& node, std::uint32_t uid) const;
 
   // The absent-xattr cache (see Inode::absent_xattrs).
   bool known_absent_xattr(const Inode& node, std::string_view name,
@@ -114,14 +130,20 @@ class InodeTable {
   std::size_t size() const;
 
  private:
-  // Marks `node`'s fid as just used; lets go of the least recently used ones over the budget
-  // (moved to `out`, to be released outside the lock).
-  void touch_locked(Inode& node, std::vector<std::shared_ptr<client::Fid>>* out);
-  void untrack_locked(Inode& node);
+  using Released = std::vector<std::shared_ptr<client::Fid>>;  // clunked outside the lock
+  // Marks the fid of `uid` of `node` as just used; lets go of the least recently used ones over
+  // the budget (moved to `out`).
+  void touch_locked(Inode& node, std::uint32_t uid, Released* out);
+  // Installs `fid` as the one of `uid` (the old one, if any, to `out`).
+  void put_fid_locked(Inode& node, std::shared_ptr<client::Fid> fid, std::uint64_t generation,
+                      std::uint32_t uid, Released* out);
+  // Removes the fid at `index` of `node` (to `out`).
+  void drop_fid_locked(Inode& node, std::size_t index, Released* out);
 
   mutable std::mutex mu_;
   std::size_t max_fids_ = 0;
-  std::list<Inode*> lru_;  // nodes holding a fid, most recently used first
+  // Every fid held for a node (besides the root), as (node, uid), most recently used first.
+  std::list<std::pair<Inode*, std::uint32_t>> lru_;
   std::unordered_map<fuse_ino_t, std::shared_ptr<Inode>> by_ino_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Inode>> by_qid_;
   fuse_ino_t next_ino_ = FUSE_ROOT_ID + 1;

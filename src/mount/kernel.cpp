@@ -32,6 +32,52 @@ std::string mount_error_hint(int code) {
 
 }  // namespace
 
+MountOptionWords parse_mount_options(const std::vector<std::string>& options) {
+  struct Word {
+    std::string_view name;
+    unsigned long flag;
+    bool set;  // true: the word sets the flag, false: clears it
+  };
+  static constexpr Word kWords[] = {
+      {"ro", MS_RDONLY, true},
+      {"rw", MS_RDONLY, false},
+      {"nosuid", MS_NOSUID, true},
+      {"suid", MS_NOSUID, false},
+      {"nodev", MS_NODEV, true},
+      {"dev", MS_NODEV, false},
+      {"noexec", MS_NOEXEC, true},
+      {"exec", MS_NOEXEC, false},
+      {"sync", MS_SYNCHRONOUS, true},
+      {"async", MS_SYNCHRONOUS, false},
+      {"noatime", MS_NOATIME, true},
+      {"atime", MS_NOATIME, false},
+      {"nodiratime", MS_NODIRATIME, true},
+      {"diratime", MS_NODIRATIME, false},
+      {"relatime", MS_RELATIME, true},
+      {"norelatime", MS_RELATIME, false},
+      {"strictatime", MS_STRICTATIME, true},
+      {"dirsync", MS_DIRSYNC, true},
+      {"mand", MS_MANDLOCK, true},
+      {"nomand", MS_MANDLOCK, false},
+      {"silent", MS_SILENT, true},
+      {"loud", MS_SILENT, false},
+  };
+  MountOptionWords out;
+  for (const std::string& option : options) {
+    const Word* word = nullptr;
+    for (const Word& w : kWords)
+      if (w.name == option) word = &w;
+    if (word == nullptr) {
+      out.extra.push_back(option);
+    } else if (word->set) {
+      out.flags |= word->flag;
+    } else {
+      out.flags &= ~word->flag;
+    }
+  }
+  return out;
+}
+
 bool kernel_has_9p() {
   std::ifstream in("/proc/filesystems");
   std::string line;
@@ -50,7 +96,7 @@ std::string kernel_mount_data(int fd, const KernelMountOptions& opts) {
                      ",version=9p2000.L,msize=" + std::to_string(opts.msize);
   if (!opts.cache.empty()) data += ",cache=" + opts.cache;
   if (!opts.aname.empty()) data += ",aname=" + opts.aname;
-  if (opts.uid != 0) data += ",access=" + std::to_string(opts.uid);
+  if (opts.uid) data += ",access=" + std::to_string(*opts.uid);
   for (const std::string& option : opts.extra) {
     if (option.empty()) continue;
     data += ',';

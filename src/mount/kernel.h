@@ -1,7 +1,10 @@
 // Mounting a 9P export through the Linux kernel's v9fs client with trans=fd.
 #pragma once
 
+#include <sys/mount.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,11 +20,27 @@ struct KernelMountOptions {
   std::uint32_t msize = 131072 + 24;  // the kernel's default since 5.15
   std::string cache;                  // "", none, loose, mmap, ... (passed through)
   std::string aname;
-  std::uint32_t uid = 0;           // n_uname for access=... when set explicitly
+  // access=UID: every request runs as this one user. Unset: the kernel's default for 9P2000.L,
+  // access=user (each guest user attaches as itself on its first request).
+  std::optional<std::uint32_t> uid;
   std::vector<std::string> extra;  // further v9fs options (-o), passed through verbatim
-  unsigned long flags = 0;         // MS_* mount flags (MS_RDONLY, ...)
-  std::string source;              // first field of /proc/mounts; "ninep" when empty
+  // MS_* mount flags. Set-user-id bits and device files on the export take no effect by default:
+  // their owner on the host is not to be trusted with the guest's privileges.
+  unsigned long flags = MS_NOSUID | MS_NODEV;
+  std::string source;  // first field of /proc/mounts; "ninep" when empty
 };
+
+// `-o` values split into mount(2) flags and v9fs options.
+struct MountOptionWords {
+  unsigned long flags = MS_NOSUID | MS_NODEV;
+  std::vector<std::string> extra;  // everything that is not a generic mount flag, in order
+};
+
+// The generic words of mount(8) (ro/rw, suid/nosuid, dev/nodev, exec/noexec, sync/async,
+// atime/noatime, diratime/nodiratime, relatime/norelatime, strictatime, dirsync, mand/nomand,
+// silent/loud) become MS_* flags, starting from nosuid,nodev (so "suid" and "dev" opt back in);
+// the last word about a flag wins. Everything else is a v9fs option, kept in order.
+MountOptionWords parse_mount_options(const std::vector<std::string>& options);
 
 // Checks what mount(2) would misread: option values containing ',' (they would inject options),
 // extra options that take over the transport (trans, rfdno, wfdno), an msize below the kernel's

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -165,6 +166,56 @@ TEST_F(FidBudgetTest, ATreeLargerThanTheBudgetStaysUsable) {
   for (int i = 1; i < n; ++i) ASSERT_EQ(::unlink((mnt_ + "/d/f" + std::to_string(i)).c_str()), 0);
   auto after = settled();
   EXPECT_LE(after.fids_in_use, kBudget + 1 + after.open_files);
+  EXPECT_EQ(after.tags_in_use, 0u);
+}
+
+// A mount made by root with per-user attachments (the default): every user that walks to a file
+// gets a fid of its own, and all of them share one budget.
+class PerUserFidBudgetTest : public FidsTest {
+ protected:
+  static constexpr std::size_t kBudget = 64;
+  void adjust(fuse::MountOptions& o) override {
+    o.n_uname = 0xFFFFFFFF;
+    o.max_fids = kBudget;
+  }
+};
+
+TEST_F(PerUserFidBudgetTest, UsersShareTheBudget) {
+  ASSERT_EQ(::chmod(tmp_.path().c_str(), 0755), 0);  // other users reach the mount point
+  ASSERT_EQ(::mkdir((export_ + "/d").c_str(), 0755), 0);
+  const int n = 300;
+  std::vector<std::string> paths;
+  for (int i = 0; i < n; ++i) {
+    write_file(export_ + "/d/f" + std::to_string(i), std::to_string(i));
+    paths.push_back(mnt_ + "/d/f" + std::to_string(i));
+  }
+  struct stat st;
+  for (const auto& p : paths) ASSERT_EQ(::stat(p.c_str(), &st), 0) << p;
+  EXPECT_EQ(settled().users, 1u);
+  // Another user walks to every file (each a fid of its own), and reads some of them.
+  int rc = run_as_user(1000, [&] {
+    char buf[16];
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+      struct stat s;
+      if (::stat(paths[i].c_str(), &s) != 0) return errno;
+      if (i % 7 != 0) continue;
+      int fd = ::open(paths[i].c_str(), O_RDONLY);
+      if (fd < 0) return errno;
+      ssize_t r = ::read(fd, buf, sizeof buf);
+      ::close(fd);
+      if (r <= 0) return r < 0 ? errno : EIO;
+    }
+    return 0;
+  });
+  EXPECT_EQ(rc, 0) << std::strerror(rc);
+  auto held = settled();
+  EXPECT_EQ(held.users, 2u);
+  EXPECT_LE(held.inode_fids, kBudget);
+  EXPECT_LE(held.fids_in_use, kBudget + held.users + held.open_files);
+  // Root's fids were let go for the other user's: walked again, still usable.
+  for (int i = 0; i < n; i += 5) EXPECT_EQ(read_file(paths[i]), std::to_string(i));
+  auto after = settled();
+  EXPECT_LE(after.inode_fids, kBudget);
   EXPECT_EQ(after.tags_in_use, 0u);
 }
 

@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
@@ -34,16 +35,28 @@ bool ninep_can_serve() {
   return cached == 1;
 }
 
+bool ninep_serve_has(const std::string& flag) {
+  static std::string help;
+  static bool fetched = false;
+  if (!fetched) {
+    help = run_shell(shell_quote(ninep_binary()) + " serve --help", 30).output;
+    fetched = true;
+  }
+  return help.find(flag) != std::string::npos;
+}
+
 const char* server_name(ServerKind k) {
   return k == ServerKind::Ours ? "ours" : "diod";
 }
 
 Result<std::unique_ptr<ExportServer>> ExportServer::start(ServerKind kind,
-                                                          const std::string& export_dir) {
+                                                          const std::string& export_dir,
+                                                          ExportOptions options) {
   auto dir = TempDir::create("ninep-fuse-srv-");
   if (!dir) return std::unexpected(dir.error());
   std::unique_ptr<ExportServer> s(new ExportServer);
   s->kind_ = kind;
+  s->options_ = std::move(options);
   s->dir_ = std::move(*dir);
   s->export_ = export_dir;
   s->socket_ = s->dir_ / "9p.sock";
@@ -56,8 +69,11 @@ Result<std::unique_ptr<ExportServer>> ExportServer::start(ServerKind kind,
 Result<void> ExportServer::spawn() {
   ServerProcess::Options o;
   if (kind_ == ServerKind::Ours) {
-    o.argv = {ninep_binary(),    "serve",    "--export",
-              "test=" + export_, "--listen", "unix:" + socket_};
+    o.argv = {ninep_binary(), "serve"};
+    if (!options_.root_squash && ninep_serve_has("--no-root-squash"))
+      o.argv.push_back("--no-root-squash");
+    o.argv.insert(o.argv.end(), options_.server_args.begin(), options_.server_args.end());
+    o.argv.insert(o.argv.end(), {"--export", "test=" + export_, "--listen", "unix:" + socket_});
   } else {
     std::string diod = find_program("diod");
     if (diod.empty()) return fail(ENOENT, "diod is not installed");
@@ -188,6 +204,20 @@ CommandResult run_shell(const std::string& command, int timeout_seconds) {
   int status = ::pclose(p);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+int run_as_user(uid_t uid, const std::function<int()>& fn) {
+  pid_t pid = ::fork();
+  if (pid < 0) return 255;
+  if (pid == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(uid, uid, uid) != 0 ||
+        ::setresuid(uid, uid, uid) != 0)
+      ::_exit(254);
+    ::_exit(fn());
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid) return 255;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
 void write_file(const std::string& path, const std::string& data) {

@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,15 +22,24 @@ namespace ninep::testing {
 std::string ninep_binary();
 // True when the binary has a `serve` sub-command (the server may not be built yet).
 bool ninep_can_serve();
+// True when `ninep serve --help` mentions `flag` (e.g. "--no-root-squash").
+bool ninep_serve_has(const std::string& flag);
 
 enum class ServerKind { Ours, Diod };
 const char* server_name(ServerKind k);
 
+struct ExportOptions {
+  // The suite runs as root and works on files it made as root: unless a test asks for the
+  // server's default (root_squash), our server gets --no-root-squash when it knows the flag.
+  bool root_squash = false;
+  std::vector<std::string> server_args;  // further `ninep serve` arguments (ours only)
+};
+
 // A 9P server exporting `export_dir` on a unix socket in its own temporary directory.
 class ExportServer {
  public:
-  static Result<std::unique_ptr<ExportServer>> start(ServerKind kind,
-                                                     const std::string& export_dir);
+  static Result<std::unique_ptr<ExportServer>> start(ServerKind kind, const std::string& export_dir,
+                                                     ExportOptions options = {});
   std::string address() const { return "unix:" + socket_; }
   const std::string& aname() const { return aname_; }
   ServerKind kind() const { return kind_; }
@@ -40,6 +51,7 @@ class ExportServer {
  private:
   Result<void> spawn();
   ServerKind kind_ = ServerKind::Ours;
+  ExportOptions options_;
   TempDir dir_;
   std::string export_, socket_, aname_;
   ServerProcess proc_;
@@ -80,6 +92,16 @@ struct CommandResult {
 CommandResult run_shell(const std::string& command, int timeout_seconds = 600);
 // Single-quotes `s` for sh.
 std::string shell_quote(const std::string& s);
+
+// Runs `fn` in a forked child whose uids and gids are all `uid` (no supplementary groups), as a
+// guest user other than root would. `fn` returns 0 or an errno; that is the result (254 when the
+// child could not switch user, 255 when it died). Build strings before: the parent may have
+// threads, so the child should only make system calls.
+int run_as_user(uid_t uid, const std::function<int()>& fn);
+// Like run_as_user: `0` when `call` (a system call's result) is not negative, else errno.
+inline int errno_of(long call) {
+  return call < 0 ? errno : 0;
+}
 
 // Writes `data` to `path` (creating it), or fails the current test.
 void write_file(const std::string& path, const std::string& data);

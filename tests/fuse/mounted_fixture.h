@@ -31,7 +31,9 @@ class MountedTest : public ::testing::TestWithParam<ServerKind> {
     mnt_ = tmp_ / "mnt";
     local_ = tmp_ / "local";
     for (const auto& d : {export_, mnt_, local_}) ASSERT_EQ(::mkdir(d.c_str(), 0755), 0) << d;
-    auto s = ExportServer::start(GetParam(), export_);
+    prepare();
+    if (HasFatalFailure()) return;
+    auto s = ExportServer::start(GetParam(), export_, export_options());
     ASSERT_TRUE(s) << s.error().to_string();
     server_ = std::move(*s);
     auto m = FuseMountProcess::start(*server_, mnt_, mount_args());
@@ -49,6 +51,9 @@ class MountedTest : public ::testing::TestWithParam<ServerKind> {
   }
 
   virtual std::vector<std::string> mount_args() { return {}; }
+  virtual ExportOptions export_options() { return {}; }
+  // Runs once the directories exist, before the server starts.
+  virtual void prepare() {}
 
   TempDir tmp_;
   std::string export_, mnt_, local_;

@@ -4,7 +4,6 @@
 // Exit codes: 0 success, 1 runtime error (one line on stderr naming the path or address and the
 // errno text), 2 usage error.
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -142,30 +141,13 @@ int mount_kernel(const MountRequest& req) {
   if (req.msize) ko.msize = *req.msize;
   ko.cache = req.cache;
   ko.aname = req.aname;
-  if (req.uid) ko.uid = *req.uid;
-  for (const auto& o : req.options) {
-    if (o == "ro")
-      ko.flags |= MS_RDONLY;
-    else if (o == "nosuid")
-      ko.flags |= MS_NOSUID;
-    else if (o == "nodev")
-      ko.flags |= MS_NODEV;
-    else if (o == "noexec")
-      ko.flags |= MS_NOEXEC;
-    else
-      ko.extra.push_back(o);
-  }
+  ko.uid = req.uid;
+  auto words = mount::parse_mount_options(req.options);
+  ko.flags = words.flags;
+  ko.extra = std::move(words.extra);
   auto r = mount::kernel_mount(std::move(*conn), req.dir, ko);
   if (!r) return error("mount", req.dir, r.error());
   return 0;
-}
-
-std::string user_name(std::uint32_t uid) {
-  struct passwd pw {};
-  struct passwd* res = nullptr;
-  char buf[1024];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res) return res->pw_name;
-  return "nobody";
 }
 
 Result<fuse::MountOptions> fuse_options(const MountRequest& req) {
@@ -182,8 +164,8 @@ Result<fuse::MountOptions> fuse_options(const MountRequest& req) {
     if (!c) return std::unexpected(c.error());
     fo.cache = *c;
   }
-  fo.n_uname = req.uid ? *req.uid : ::geteuid();
-  fo.uname = user_name(fo.n_uname);
+  // Unset: each guest user as itself when mounting as root, else only the mounting user.
+  if (req.uid) fo.n_uname = *req.uid;
   fo.fuse_options = req.options;
   fo.reconnect = req.reconnect;
   if (req.max_fids) fo.max_fids = *req.max_fids;
@@ -299,14 +281,21 @@ int cmd_mount(int argc, char** argv) {
                         ->check(CLI::Range(4096u, 16u * 1024 * 1024));
   app.add_option("--cache", req.cache, "cache mode: none (default), loose, mmap")
       ->check(CLI::IsMember({"none", "loose", "mmap"}));
-  app.add_option("-o", raw_options, "mount options, comma separated (v9fs or FUSE options)")
+  app.add_option("-o", raw_options,
+                 "mount options, comma separated (v9fs or FUSE options). The mount is nosuid,nodev "
+                 "unless -o suid and/or -o dev ask otherwise")
       ->allow_extra_args(false);
   app.add_flag("--daemon", req.daemon, "detach once the mount is usable (FUSE)");
   app.add_flag("--reconnect", req.reconnect,
                "re-dial and re-attach when the server goes away (FUSE)");
   app.add_option("--max-fids", req.max_fids,
                  "walked fids kept for cached inodes, 0 for no limit (FUSE; default 8192)");
-  auto* uid_opt = app.add_option("--uid", uid, "user id to attach as (n_uname)");
+  auto* uid_opt = app.add_option(
+      "--uid", uid,
+      "run every request as this one user id on the server (n_uname; kernel: access=UID). "
+      "Default: each guest user attaches as itself on its first request, so the server applies "
+      "that user's permissions (FUSE as root, and the kernel's access=user); a FUSE mount made "
+      "by another user runs everything as that user");
   app.add_flag("--debug", req.debug, "print every FUSE request (foreground)");
   app.add_option("ADDRESS", req.address,
                  "unix:/path, tcp:HOST:PORT, vsock:CID:PORT, fd:N, or a character device (kernel)")

@@ -30,63 +30,78 @@ Server::~Server() {
   shutdown();
 }
 
-Result<Connection*> Server::admit(UniqueFd stream) {
+Result<Server::Served*> Server::admit(UniqueFd stream) {
   std::lock_guard lk(mu_);
   if (shutting_down_) return fail(ECANCELED, "server is shutting down");
-  if (live_.size() >= cfg_.max_connections) {
+  reap_locked();
+  if (running_ >= cfg_.max_connections) {
     log_.log(LogLevel::Warn, "refusing a connection: {} connections already (the maximum)",
-             live_.size());
+             running_);
     return fail(EAGAIN, "too many connections");
   }
-  auto* c = new Connection(cfg_, exports_, log_, budget_, next_id_++, std::move(stream));
-  live_.push_back(c);
+  auto& s = served_.emplace_back();
+  s.conn =
+      std::make_unique<Connection>(cfg_, exports_, log_, budget_, next_id_++, std::move(stream));
   ++running_;
-  return c;
+  return &s;
 }
 
-void Server::retire(Connection* c, std::function<void()> on_close) {
+void Server::run_and_retire(Served& s, const std::function<void()>& on_close) {
+  s.conn->run();
+  std::unique_ptr<Connection> ended;
   {
     std::lock_guard lk(mu_);
-    live_.remove(c);
+    ended = std::move(s.conn);
   }
-  // Delete the connection (closing its stream) before telling anyone it ended.
-  delete c;
+  // Destroy the connection (closing its stream) before telling anyone it ended.
+  ended.reset();
   if (on_close) on_close();
-  on_close = nullptr;
   std::lock_guard lk(mu_);
+  s.finished = true;
   --running_;
   cv_.notify_all();
 }
 
+void Server::reap_locked() {
+  for (auto it = served_.begin(); it != served_.end();) {
+    if (!it->finished) {
+      ++it;
+      continue;
+    }
+    if (it->thread.joinable()) it->thread.join();  // it has returned or is about to
+    it = served_.erase(it);
+  }
+}
+
 Result<void> Server::serve(UniqueFd stream, std::function<void()> on_close) {
-  auto c = admit(std::move(stream));
-  if (!c) return std::unexpected(c.error());
-  Connection* conn = *c;
-  std::thread([this, conn, cb = std::move(on_close)]() mutable {
-    conn->run();
-    retire(conn, std::move(cb));
-  }).detach();
+  auto s = admit(std::move(stream));
+  if (!s) return std::unexpected(s.error());
+  Served* served = *s;
+  std::lock_guard lk(mu_);
+  served->thread =
+      std::thread([this, served, cb = std::move(on_close)] { run_and_retire(*served, cb); });
   return {};
 }
 
 Result<void> Server::serve_here(UniqueFd stream) {
-  auto c = admit(std::move(stream));
-  if (!c) return std::unexpected(c.error());
-  (*c)->run();
-  retire(*c, {});
+  auto s = admit(std::move(stream));
+  if (!s) return std::unexpected(s.error());
+  run_and_retire(**s, {});
   return {};
 }
 
 void Server::shutdown() {
   std::unique_lock lk(mu_);
   shutting_down_ = true;
-  for (Connection* c : live_) c->stop();
+  for (auto& s : served_)
+    if (s.conn) s.conn->stop();
   cv_.wait(lk, [this] { return running_ == 0; });
+  reap_locked();
 }
 
 std::size_t Server::connection_count() const {
   std::lock_guard lk(mu_);
-  return live_.size();
+  return running_;
 }
 
 }  // namespace ninep::server

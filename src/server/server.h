@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "common/error.h"
@@ -43,8 +45,16 @@ class Server {
   const Budget& budget() const { return budget_; }
 
  private:
-  Result<Connection*> admit(UniqueFd stream);
-  void retire(Connection* c, std::function<void()> on_close);
+  // A connection being served, and the thread serving it (joined by the next serve() or by
+  // shutdown() once it has finished).
+  struct Served {
+    std::unique_ptr<Connection> conn;  // until it has ended
+    std::thread thread;                // none for serve_here()
+    bool finished = false;
+  };
+  Result<Served*> admit(UniqueFd stream);
+  void run_and_retire(Served& s, const std::function<void()>& on_close);
+  void reap_locked();
 
   const ServerConfig cfg_;
   const std::vector<Export> exports_;
@@ -52,7 +62,7 @@ class Server {
   Budget budget_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::list<Connection*> live_;
+  std::list<Served> served_;
   std::size_t running_ = 0;  // admitted and not yet retired
   std::uint64_t next_id_ = 1;
   bool shutting_down_ = false;

@@ -21,9 +21,18 @@ Budget::Account::~Account() {
   --b_.accounts_;
 }
 
+bool Budget::allowed_locked(Kind k, std::uint64_t held, std::uint64_t n) const {
+  const std::uint64_t after = total_[k] + n;
+  if (after > limit_[k]) return false;
+  const std::uint64_t open_to_all = limit_[k] - limit_[k] / 4;
+  // An equal share counted with one connection more than there are: a lone connection has none
+  // of the last quarter, a newcomer all of it.
+  return after <= open_to_all || held + n <= limit_[k] / (accounts_ + 1);
+}
+
 bool Budget::Account::take(Kind k, std::uint64_t n) {
   std::lock_guard lk(b_.mu_);
-  if (held_[k] + n > b_.share_locked(k) || b_.total_[k] + n > b_.limit_[k]) return false;
+  if (!b_.allowed_locked(k, held_[k], n)) return false;
   held_[k] += n;
   b_.total_[k] += n;
   return true;
@@ -43,7 +52,7 @@ void Budget::Account::give(Kind k, std::uint64_t n) {
 
 bool Budget::Account::over_share(Kind k) const {
   std::lock_guard lk(b_.mu_);
-  return held_[k] > b_.share_locked(k) || b_.total_[k] > b_.limit_[k];
+  return held_[k] > 0 && !b_.allowed_locked(k, held_[k] - 1, 1);
 }
 
 std::uint64_t Budget::Account::held(Kind k) const {

@@ -2,11 +2,12 @@
 // extended-attribute values, directory buffers) and descriptors (fids). Every connection draws
 // from it through its own Account.
 //
-// Fairness: an account may hold at most an equal share counted with one connection more than
-// there are (limit / (accounts + 1)), so however greedy the connections already served are, a
-// newcomer always finds room; and the total never passes the limit. A connection over its share
-// is refused new fids and buffers (ENFILE / ENOBUFS) and its reader stops reading requests until
-// its own replies free frames (backpressure), while the others go on.
+// Fairness: the last quarter of the limit is kept for connections that hold less than an equal
+// share (limit / (connections + 1)). A lone connection may use three quarters of everything; however
+// greedy the connections already served are, a newcomer finds room; and the total never passes
+// the limit. A connection refused is told ENFILE (fids) or ENOBUFS (buffers), and a reader whose
+// connection holds more than it may stops reading requests until its own replies free frames
+// (backpressure), while the others go on.
 #pragma once
 
 #include <array>
@@ -33,12 +34,13 @@ class Budget {
     Account(const Account&) = delete;
     Account& operator=(const Account&) = delete;
 
-    // Takes `n` if this account stays within its share and the total within the limit.
+    // Takes `n` if allowed (see above).
     bool take(Kind k, std::uint64_t n);
-    // Takes `n` whatever the share (what was already received must be held somewhere); the
-    // account is then over its share and take() refuses until it gives back.
+    // Takes `n` whatever the rules (what was already received must be held somewhere); take()
+    // then refuses until enough is given back.
     void force(Kind k, std::uint64_t n);
     void give(Kind k, std::uint64_t n);
+    // Holds more than it could take now: its reader should wait (backpressure).
     bool over_share(Kind k) const;
     std::uint64_t held(Kind k) const;
 
@@ -48,7 +50,8 @@ class Budget {
   };
 
  private:
-  std::uint64_t share_locked(Kind k) const { return limit_[k] / (accounts_ + 1); }
+  // Whether an account holding `held` may take `n` more.
+  bool allowed_locked(Kind k, std::uint64_t held, std::uint64_t n) const;
 
   const std::array<std::uint64_t, 2> limit_;
   mutable std::mutex mu_;

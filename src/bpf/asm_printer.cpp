@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "bpf/assemble.h"
-#include "bpf/opcodes.h"
+#include "bpf/mnemonics.h"
 #include "bpf/text.h"
 
 namespace ninep::bpf {
@@ -35,7 +35,7 @@ std::string print_assembler(std::span<const RawInstruction> program) {
     } else if (std::holds_alternative<JumpIf>(typed[i]) ||
                std::holds_alternative<JumpIfX>(typed[i])) {
       // Only the targets the printed form names (see below).
-      const bool has_negation = op::alu_op(r.op) != op::kJset;
+      const bool has_negation = !mnemonic::condition(op::alu_op(r.op))->negated.empty();
       if (r.jf == 0) {
         mark(i, r.jt);
       } else if (r.jt == 0 && has_negation) {
@@ -65,25 +65,12 @@ std::string print_assembler(std::span<const RawInstruction> program) {
       const bool x = op::src(r.op) == op::kX;
       const std::string operand =
           x ? "x" : (r.k >= 10 ? fmt::format("#{:#x}", r.k) : fmt::format("#{}", r.k));
-      const char* positive = "jeq";
-      const char* negative = nullptr;  // bpf_asm's mnemonic for "jump if the condition is false"
-      switch (op::alu_op(r.op)) {
-        case op::kJeq:
-          positive = "jeq", negative = "jneq";
-          break;
-        case op::kJgt:
-          positive = "jgt", negative = "jle";
-          break;
-        case op::kJge:
-          positive = "jge", negative = "jlt";
-          break;
-        default:
-          positive = "jset";
-          break;
-      }
+      // bpf_asm's mnemonics for "jump if the condition holds" and "... if it does not".
+      const mnemonic::Condition* c = mnemonic::condition(op::alu_op(r.op));
+      const std::string_view positive = c->name, negative = c->negated;
       if (r.jf == 0)
         line = fmt::format("{} {}, {}", positive, operand, where(i, r.jt));
-      else if (r.jt == 0 && negative != nullptr)
+      else if (r.jt == 0 && !negative.empty())
         line = fmt::format("{} {}, {}", negative, operand, where(i, r.jf));
       else
         line = fmt::format("{} {}, {}, {}", positive, operand, where(i, r.jt), where(i, r.jf));

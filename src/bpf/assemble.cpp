@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "bpf/opcodes.h"
+#include "bpf/mnemonics.h"
 
 namespace ninep::bpf {
 namespace {
@@ -36,48 +36,23 @@ Result<std::uint32_t> scratch_slot(std::uint32_t n) {
 }
 
 Result<std::uint16_t> alu_bits(ALUOp alu) {
-  if (alu_op_name(alu) == nullptr)
+  if (mnemonic::alu_operation(static_cast<std::uint16_t>(alu)) == nullptr)
     return fail(EINVAL, fmt::format("unknown ALU op {:#x}", static_cast<unsigned>(alu)));
   return static_cast<std::uint16_t>(alu);
 }
 
 bool is_ancillary(Extension ext) {
-  return ext != Extension::Len && extension_name(ext) != nullptr;
-}
-
-// The opcode bits of a condition and whether the targets are swapped to express it.
-struct JumpEncoding {
-  std::uint16_t bits;
-  bool swap;
-};
-Result<JumpEncoding> jump_encoding(JumpTest cond) {
-  switch (cond) {
-    case JumpTest::Equal:
-      return JumpEncoding{op::kJeq, false};
-    case JumpTest::NotEqual:
-      return JumpEncoding{op::kJeq, true};
-    case JumpTest::GreaterThan:
-      return JumpEncoding{op::kJgt, false};
-    case JumpTest::LessOrEqual:
-      return JumpEncoding{op::kJgt, true};
-    case JumpTest::GreaterOrEqual:
-      return JumpEncoding{op::kJge, false};
-    case JumpTest::LessThan:
-      return JumpEncoding{op::kJge, true};
-    case JumpTest::BitsSet:
-      return JumpEncoding{op::kJset, false};
-    case JumpTest::BitsNotSet:
-      return JumpEncoding{op::kJset, true};
-  }
-  return fail(EINVAL, fmt::format("unknown condition {}", static_cast<unsigned>(cond)));
+  return mnemonic::extension(ext) != nullptr;
 }
 
 Result<RawInstruction> conditional(JumpTest cond, std::uint16_t source, std::uint32_t k,
                                    std::uint8_t skip_true, std::uint8_t skip_false) {
-  auto enc = jump_encoding(cond);
-  if (!enc) return std::unexpected(enc.error());
-  const std::uint16_t code = op::kJmp | enc->bits | source;
-  return enc->swap ? raw(code, k, skip_false, skip_true) : raw(code, k, skip_true, skip_false);
+  bool swap = false;  // the machine has only the positive conditions
+  const mnemonic::Condition* c = mnemonic::condition_of(cond, swap);
+  if (c == nullptr)
+    return fail(EINVAL, fmt::format("unknown condition {}", static_cast<unsigned>(cond)));
+  const std::uint16_t code = op::kJmp | c->op | source;
+  return swap ? raw(code, k, skip_false, skip_true) : raw(code, k, skip_true, skip_false);
 }
 
 struct Assembler {
@@ -206,29 +181,15 @@ Instruction candidate(RawInstruction r) {
   }
   if (op::cls(c) == op::kAlu && (c & ~0xf8) == op::kAlu) {
     const auto alu = static_cast<ALUOp>(op::alu_op(c));
-    if (alu_op_name(alu) != nullptr) {
+    if (mnemonic::alu_operation(op::alu_op(c)) != nullptr) {
       if (op::src(c) == op::kX) return ALUOpX{alu};
       return ALUOpConstant{alu, r.k};
     }
   }
   if (op::cls(c) == op::kJmp && (c & ~0xf8) == op::kJmp) {
-    JumpTest positive, negative;
-    switch (op::alu_op(c)) {
-      case op::kJeq:
-        positive = JumpTest::Equal, negative = JumpTest::NotEqual;
-        break;
-      case op::kJgt:
-        positive = JumpTest::GreaterThan, negative = JumpTest::LessOrEqual;
-        break;
-      case op::kJge:
-        positive = JumpTest::GreaterOrEqual, negative = JumpTest::LessThan;
-        break;
-      case op::kJset:
-        positive = JumpTest::BitsSet, negative = JumpTest::BitsNotSet;
-        break;
-      default:
-        return r;
-    }
+    const mnemonic::Condition* condition = mnemonic::condition(op::alu_op(c));
+    if (condition == nullptr) return r;
+    const JumpTest positive = condition->test, negative = condition->negated_test;
     // As Go does: "jump if false" reads better as the negated condition.
     const bool negate = r.jt == 0 && r.jf != 0;
     const JumpTest cond = negate ? negative : positive;

@@ -10,22 +10,11 @@
 namespace ninep::bpf {
 namespace {
 
-// A cursor over bytecode text that knows its line and column.
-class Cursor {
+// Bytecode text: decimal numbers between blanks and separators.
+class Cursor : public text::Characters {
  public:
-  explicit Cursor(std::string_view text) : text_(text) {}
+  using Characters::Characters;
 
-  bool at_end() const { return pos_ >= text_.size(); }
-  char peek() const { return at_end() ? '\0' : text_[pos_]; }
-  void advance() {
-    if (text_[pos_] == '\n') {
-      ++line_;
-      column_ = 1;
-    } else {
-      ++column_;
-    }
-    ++pos_;
-  }
   void skip_blanks() {
     while (!at_end() && (peek() == ' ' || peek() == '\t' || peek() == '\r')) advance();
   }
@@ -39,32 +28,24 @@ class Cursor {
       advance();
     }
   }
-  int line() const { return line_; }
-  int column() const { return column_; }
 
   // An unsigned decimal number of at most `max`; `what` names it in errors.
   Result<std::uint32_t> number(std::uint32_t max, std::string_view what) {
     skip_blanks();
-    const int line = line_, column = column_;
+    const int at_line = line(), at_column = column();
     if (!std::isdigit(static_cast<unsigned char>(peek())))
-      return text::error_at(line, column,
+      return text::error_at(at_line, at_column,
                             fmt::format("expected {} (a decimal number), found {}", what,
                                         at_end() ? "end of input" : fmt::format("'{}'", peek())));
     std::uint64_t v = 0;
     while (std::isdigit(static_cast<unsigned char>(peek()))) {
       v = v * 10 + (peek() - '0');
       if (v > max)
-        return text::error_at(line, column, fmt::format("{} is larger than {}", what, max));
+        return text::error_at(at_line, at_column, fmt::format("{} is larger than {}", what, max));
       advance();
     }
     return static_cast<std::uint32_t>(v);
   }
-
- private:
-  std::string_view text_;
-  std::size_t pos_ = 0;
-  int line_ = 1;
-  int column_ = 1;
 };
 
 std::unexpected<Error> in_instruction(std::size_t index, const Error& e) {

@@ -3,15 +3,19 @@
 #include <fmt/format.h>
 
 #include "bpf/assemble.h"
+#include "bpf/mnemonics.h"
 
 namespace ninep::bpf {
 namespace {
 
-const char* ld(Register r) {
-  return r == Register::X ? "ldx" : "ld";
+std::string_view name_of(std::uint16_t code) {
+  return mnemonic::opcode(code)->name;
 }
-const char* ld_size(std::uint32_t size) {
-  return size == 1 ? "ldb" : size == 2 ? "ldh" : "ld";
+std::string_view ld(Register r) {
+  return name_of(r == Register::X ? op::kLdx | op::kImm : op::kLd | op::kImm);
+}
+std::string_view ld_size(std::uint32_t size) {
+  return mnemonic::load_name(size == 1 ? op::kB : size == 2 ? op::kH : op::kW);
 }
 
 // Comparison and bit-mask constants read best in hex (as tcpdump prints them), small values and
@@ -21,42 +25,18 @@ std::string number(std::uint32_t v, bool prefer_hex) {
   return fmt::format("{}", v);
 }
 
-bool bitwise(ALUOp o) {
-  return o == ALUOp::And || o == ALUOp::Or || o == ALUOp::Xor;
-}
-
-// The mnemonic of a condition, and whether printing it needs the targets swapped because the
-// assembler has no mnemonic for it (bits-not-set prints as jset with swapped targets).
-struct Mnemonic {
-  const char* name;
-  bool swap;
-};
-Mnemonic jump_mnemonic(JumpTest cond) {
-  switch (cond) {
-    case JumpTest::Equal:
-      return {"jeq", false};
-    case JumpTest::NotEqual:
-      return {"jneq", false};
-    case JumpTest::GreaterThan:
-      return {"jgt", false};
-    case JumpTest::LessThan:
-      return {"jlt", false};
-    case JumpTest::GreaterOrEqual:
-      return {"jge", false};
-    case JumpTest::LessOrEqual:
-      return {"jle", false};
-    case JumpTest::BitsSet:
-      return {"jset", false};
-    case JumpTest::BitsNotSet:
-      return {"jset", true};
-  }
-  return {"j?", false};
-}
-
+// The mnemonic of a condition; one the assembler has no mnemonic for (bits-not-set) prints as
+// its positive form with the targets swapped.
 std::string jump(JumpTest cond, const std::string& operand, std::uint8_t t, std::uint8_t f) {
-  const Mnemonic m = jump_mnemonic(cond);
-  if (m.swap) std::swap(t, f);
-  return fmt::format("{} {},{},{}", m.name, operand, t, f);
+  bool negated = false;
+  const mnemonic::Condition* c = mnemonic::condition_of(cond, negated);
+  if (c == nullptr) return fmt::format("j? {},{},{}", operand, t, f);
+  std::string_view name = negated ? c->negated : c->name;
+  if (name.empty()) {
+    name = c->name;
+    std::swap(t, f);
+  }
+  return fmt::format("{} {},{},{}", name, operand, t, f);
 }
 
 struct Printer {
@@ -86,13 +66,14 @@ struct Printer {
     return fmt::format("ld {}", extension_name(i.ext));
   }
   std::string operator()(const StoreScratch& i) const {
-    return fmt::format("{} M[{}]", i.src == Register::X ? "stx" : "st", i.n);
+    return fmt::format("{} M[{}]", name_of(i.src == Register::X ? op::kStx : op::kSt), i.n);
   }
   std::string operator()(const ALUOpConstant& i) const {
-    return fmt::format("{} #{}", alu_op_name(i.op), number(i.val, bitwise(i.op)));
+    const mnemonic::AluOperation* alu = mnemonic::alu_operation(static_cast<std::uint16_t>(i.op));
+    return fmt::format("{} #{}", alu_op_name(i.op), number(i.val, alu != nullptr && alu->hex));
   }
   std::string operator()(const ALUOpX& i) const { return fmt::format("{} x", alu_op_name(i.op)); }
-  std::string operator()(const NegateA&) const { return "neg"; }
+  std::string operator()(const NegateA&) const { return std::string(name_of(op::kAlu | op::kNeg)); }
   std::string operator()(const Jump& i) const { return fmt::format("ja {}", i.skip); }
   std::string operator()(const JumpIf& i) const {
     return jump(i.cond, "#" + number(i.val, true), i.skip_true, i.skip_false);
@@ -102,8 +83,8 @@ struct Printer {
   }
   std::string operator()(const RetA&) const { return "ret a"; }
   std::string operator()(const RetConstant& i) const { return fmt::format("ret #{}", i.val); }
-  std::string operator()(const TXA&) const { return "txa"; }
-  std::string operator()(const TAX&) const { return "tax"; }
+  std::string operator()(const TXA&) const { return std::string(name_of(op::kMisc | op::kTxa)); }
+  std::string operator()(const TAX&) const { return std::string(name_of(op::kMisc | op::kTax)); }
   std::string operator()(const RawInstruction& i) const {
     return fmt::format("raw {:#x},{},{},{:#x}", i.op, i.jt, i.jf, i.k);
   }
@@ -112,69 +93,14 @@ struct Printer {
 }  // namespace
 
 const char* extension_name(Extension ext) {
-  switch (ext) {
-    case Extension::Protocol:
-      return "proto";
-    case Extension::PacketType:
-      return "type";
-    case Extension::InterfaceIndex:
-      return "ifidx";
-    case Extension::NetlinkAttribute:
-      return "nla";
-    case Extension::NetlinkAttributeNested:
-      return "nlan";
-    case Extension::Mark:
-      return "mark";
-    case Extension::Queue:
-      return "queue";
-    case Extension::LinkLayerType:
-      return "hatype";
-    case Extension::RxHash:
-      return "rxhash";
-    case Extension::CpuId:
-      return "cpu";
-    case Extension::AluXorX:
-      return "xor_x";
-    case Extension::VlanTag:
-      return "vlan_tci";
-    case Extension::VlanTagPresent:
-      return "vlan_avail";
-    case Extension::PayloadOffset:
-      return "poff";
-    case Extension::Random:
-      return "rand";
-    case Extension::VlanProtocol:
-      return "vlan_tpid";
-    case Extension::Len:
-      return "len";
-  }
-  return nullptr;
+  if (ext == Extension::Len) return "len";
+  const mnemonic::ExtensionName* e = mnemonic::extension(ext);
+  return e != nullptr ? e->name.data() : nullptr;
 }
 
 const char* alu_op_name(ALUOp o) {
-  switch (o) {
-    case ALUOp::Add:
-      return "add";
-    case ALUOp::Sub:
-      return "sub";
-    case ALUOp::Mul:
-      return "mul";
-    case ALUOp::Div:
-      return "div";
-    case ALUOp::Or:
-      return "or";
-    case ALUOp::And:
-      return "and";
-    case ALUOp::Lsh:
-      return "lsh";
-    case ALUOp::Rsh:
-      return "rsh";
-    case ALUOp::Mod:
-      return "mod";
-    case ALUOp::Xor:
-      return "xor";
-  }
-  return nullptr;
+  const mnemonic::AluOperation* a = mnemonic::alu_operation(static_cast<std::uint16_t>(o));
+  return a != nullptr ? a->name.data() : nullptr;
 }
 
 std::string to_string(const Instruction& instruction) {

@@ -7,109 +7,114 @@
 #include <cstdint>
 #include <span>
 
+#include "bpf/instruction.h"
+#include "bpf/opcodes.h"
 #include "bpf/raw.h"
 #include "common/error.h"
 
 namespace ninep::bpf::jit {
 
-// Classic BPF opcodes the kernel accepts (linux/filter.h, bpf_common.h).
+// Classic BPF opcodes the kernel accepts (see mnemonics.h), by the names the code generator uses.
 enum Opcode : std::uint16_t {
-  kLdImm = 0x00,
-  kLdWAbs = 0x20,
-  kLdHAbs = 0x28,
-  kLdBAbs = 0x30,
-  kLdWInd = 0x40,
-  kLdHInd = 0x48,
-  kLdBInd = 0x50,
-  kLdMem = 0x60,
-  kLdLen = 0x80,
-  kLdxImm = 0x01,
-  kLdxMem = 0x61,
-  kLdxLen = 0x81,
-  kLdxMsh = 0xb1,
-  kSt = 0x02,
-  kStx = 0x03,
-  kAddK = 0x04,
-  kAddX = 0x0c,
-  kSubK = 0x14,
-  kSubX = 0x1c,
-  kMulK = 0x24,
-  kMulX = 0x2c,
-  kDivK = 0x34,
-  kDivX = 0x3c,
-  kOrK = 0x44,
-  kOrX = 0x4c,
-  kAndK = 0x54,
-  kAndX = 0x5c,
-  kLshK = 0x64,
-  kLshX = 0x6c,
-  kRshK = 0x74,
-  kRshX = 0x7c,
-  kNeg = 0x84,
-  kModK = 0x94,
-  kModX = 0x9c,
-  kXorK = 0xa4,
-  kXorX = 0xac,
-  kJa = 0x05,
-  kJeqK = 0x15,
-  kJeqX = 0x1d,
-  kJgtK = 0x25,
-  kJgtX = 0x2d,
-  kJgeK = 0x35,
-  kJgeX = 0x3d,
-  kJsetK = 0x45,
-  kJsetX = 0x4d,
-  kRetK = 0x06,
-  kRetA = 0x16,
-  kTax = 0x07,
-  kTxa = 0x87,
+  kLdImm = op::kLd | op::kImm,
+  kLdWAbs = op::kLd | op::kW | op::kAbs,
+  kLdHAbs = op::kLd | op::kH | op::kAbs,
+  kLdBAbs = op::kLd | op::kB | op::kAbs,
+  kLdWInd = op::kLd | op::kW | op::kInd,
+  kLdHInd = op::kLd | op::kH | op::kInd,
+  kLdBInd = op::kLd | op::kB | op::kInd,
+  kLdMem = op::kLd | op::kMem,
+  kLdLen = op::kLd | op::kW | op::kLen,
+  kLdxImm = op::kLdx | op::kImm,
+  kLdxMem = op::kLdx | op::kMem,
+  kLdxLen = op::kLdx | op::kW | op::kLen,
+  kLdxMsh = op::kLdx | op::kB | op::kMsh,
+  kSt = op::kSt,
+  kStx = op::kStx,
+  kAddK = op::kAlu | op::kAdd | op::kK,
+  kAddX = op::kAlu | op::kAdd | op::kX,
+  kSubK = op::kAlu | op::kSub | op::kK,
+  kSubX = op::kAlu | op::kSub | op::kX,
+  kMulK = op::kAlu | op::kMul | op::kK,
+  kMulX = op::kAlu | op::kMul | op::kX,
+  kDivK = op::kAlu | op::kDiv | op::kK,
+  kDivX = op::kAlu | op::kDiv | op::kX,
+  kOrK = op::kAlu | op::kOr | op::kK,
+  kOrX = op::kAlu | op::kOr | op::kX,
+  kAndK = op::kAlu | op::kAnd | op::kK,
+  kAndX = op::kAlu | op::kAnd | op::kX,
+  kLshK = op::kAlu | op::kLsh | op::kK,
+  kLshX = op::kAlu | op::kLsh | op::kX,
+  kRshK = op::kAlu | op::kRsh | op::kK,
+  kRshX = op::kAlu | op::kRsh | op::kX,
+  kNeg = op::kAlu | op::kNeg,
+  kModK = op::kAlu | op::kMod | op::kK,
+  kModX = op::kAlu | op::kMod | op::kX,
+  kXorK = op::kAlu | op::kXor | op::kK,
+  kXorX = op::kAlu | op::kXor | op::kX,
+  kJa = op::kJmp | op::kJa,
+  kJeqK = op::kJmp | op::kJeq | op::kK,
+  kJeqX = op::kJmp | op::kJeq | op::kX,
+  kJgtK = op::kJmp | op::kJgt | op::kK,
+  kJgtX = op::kJmp | op::kJgt | op::kX,
+  kJgeK = op::kJmp | op::kJge | op::kK,
+  kJgeX = op::kJmp | op::kJge | op::kX,
+  kJsetK = op::kJmp | op::kJset | op::kK,
+  kJsetX = op::kJmp | op::kJset | op::kX,
+  kRetK = op::kRet | op::kK,
+  kRetA = op::kRet | op::kA,
+  kTax = op::kMisc | op::kTax,
+  kTxa = op::kMisc | op::kTxa,
 };
 
 // Absolute loads at SKF_AD_OFF + SKF_AD_* read kernel-provided values instead of the packet.
-inline constexpr std::uint32_t kExtensionBase = 0xfffff000;
+inline constexpr std::uint32_t kExtensionBase = op::kAncillaryBase;
+constexpr std::uint32_t offset_of(bpf::Extension ext) {
+  return static_cast<std::uint32_t>(ext);
+}
 enum Extension : std::uint32_t {
-  kExtProtocol = 0,
-  kExtPktType = 4,
-  kExtIfIndex = 8,
-  kExtNlAttr = 12,
-  kExtNlAttrNest = 16,
-  kExtMark = 20,
-  kExtQueue = 24,
-  kExtHaType = 28,
-  kExtRxHash = 32,
-  kExtCpu = 36,
-  kExtAluXorX = 40,
-  kExtVlanTag = 44,
-  kExtVlanTagPresent = 48,
-  kExtPayOffset = 52,
-  kExtRandom = 56,
-  kExtVlanTpid = 60,
+  kExtProtocol = offset_of(bpf::Extension::Protocol),
+  kExtPktType = offset_of(bpf::Extension::PacketType),
+  kExtIfIndex = offset_of(bpf::Extension::InterfaceIndex),
+  kExtNlAttr = offset_of(bpf::Extension::NetlinkAttribute),
+  kExtNlAttrNest = offset_of(bpf::Extension::NetlinkAttributeNested),
+  kExtMark = offset_of(bpf::Extension::Mark),
+  kExtQueue = offset_of(bpf::Extension::Queue),
+  kExtHaType = offset_of(bpf::Extension::LinkLayerType),
+  kExtRxHash = offset_of(bpf::Extension::RxHash),
+  kExtCpu = offset_of(bpf::Extension::CpuId),
+  kExtAluXorX = offset_of(bpf::Extension::AluXorX),
+  kExtVlanTag = offset_of(bpf::Extension::VlanTag),
+  kExtVlanTagPresent = offset_of(bpf::Extension::VlanTagPresent),
+  kExtPayOffset = offset_of(bpf::Extension::PayloadOffset),
+  kExtRandom = offset_of(bpf::Extension::Random),
+  kExtVlanTpid = offset_of(bpf::Extension::VlanProtocol),
 };
 // The kernel computes packet offsets as int: from here on they are negative. Negative offsets
 // from SKF_LL_OFF up address the link-layer header area, from SKF_NET_OFF up the network header
 // area (Context::link_header, network_header); other negative offsets fail.
 inline constexpr std::uint32_t kNegativeOffset = 0x80000000;
-inline constexpr std::uint32_t kLinkHeaderBase = 0xffe00000;     // SKF_LL_OFF
-inline constexpr std::uint32_t kNetworkHeaderBase = 0xfff00000;  // SKF_NET_OFF
+inline constexpr std::uint32_t kLinkHeaderBase = op::kLinkBase;        // SKF_LL_OFF
+inline constexpr std::uint32_t kNetworkHeaderBase = op::kNetworkBase;  // SKF_NET_OFF
 
-inline bool is_jump(std::uint16_t op) {
-  return (op & 0x07) == 0x05;
+inline bool is_jump(std::uint16_t code) {
+  return op::cls(code) == op::kJmp;
 }
-inline bool is_return(std::uint16_t op) {
-  return (op & 0x07) == 0x06;
+inline bool is_return(std::uint16_t code) {
+  return op::cls(code) == op::kRet;
 }
-inline bool is_absolute_load(std::uint16_t op) {
-  return op == kLdWAbs || op == kLdHAbs || op == kLdBAbs;
+inline bool is_absolute_load(std::uint16_t code) {
+  return code == kLdWAbs || code == kLdHAbs || code == kLdBAbs;
 }
-inline bool is_indirect_load(std::uint16_t op) {
-  return op == kLdWInd || op == kLdHInd || op == kLdBInd;
+inline bool is_indirect_load(std::uint16_t code) {
+  return code == kLdWInd || code == kLdHInd || code == kLdBInd;
 }
 inline bool is_extension(const RawInstruction& in) {
   return is_absolute_load(in.op) && in.k >= kExtensionBase;
 }
 // Bytes read by a packet load.
-inline std::uint32_t load_size(std::uint16_t op) {
-  return (op & 0x18) == 0x00 ? 4 : (op & 0x18) == 0x08 ? 2 : 1;
+inline std::uint32_t load_size(std::uint16_t code) {
+  return op::size_bytes(op::size(code));
 }
 // An absolute load (or ldx msh) at a constant offset in a header area.
 inline bool is_header_load(const RawInstruction& in) {

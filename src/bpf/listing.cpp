@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "bpf/opcodes.h"
+#include "bpf/mnemonics.h"
 #include "bpf/text.h"
 #include "bpf/text_lexer.h"
 
@@ -13,114 +13,50 @@ namespace ninep::bpf {
 namespace {
 
 using namespace op;
+using mnemonic::Operand;
 using text::Token;
-
-// libpcap's names for ancillary loads, by SKF_AD_* offset / 4.
-constexpr const char* kAncillary[] = {"proto", "type",   "ifidx",  "nla",      "nlan",  "mark",
-                                      "queue", "hatype", "rxhash", "cpu",      "xor_x", "vlan_tci",
-                                      "vlanp", "poff",   "random", "vlan_tpid"};
-
-const char* ancillary_name(std::uint32_t k) {
-  if (k < kAncillaryBase) return nullptr;
-  const std::uint32_t off = k - kAncillaryBase;
-  if (off % 4 != 0 || off / 4 >= std::size(kAncillary)) return nullptr;
-  return kAncillary[off / 4];
-}
 
 std::int32_t as_signed(std::uint32_t v) {
   return static_cast<std::int32_t>(v);
 }
 
+std::string operand_text(const mnemonic::Opcode& o, const RawInstruction& r, std::size_t n) {
+  switch (o.operand) {
+    case Operand::None:
+    case Operand::A:
+      return "";
+    case Operand::X:
+      return "x";
+    case Operand::Constant:
+      if (o.hex) return fmt::format("#{:#x}", r.k);
+      return fmt::format("#{}", as_signed(r.k));
+    case Operand::Absolute:
+      if (r.k >= kAncillaryBase)
+        if (const auto* ext = mnemonic::extension(static_cast<Extension>(r.k - kAncillaryBase)))
+          return fmt::format("[{}]", ext->libpcap);
+      return fmt::format("[{}]", as_signed(r.k));
+    case Operand::Indirect:
+      return fmt::format("[x + {}]", as_signed(r.k));
+    case Operand::Scratch:
+      return fmt::format("M[{}]", as_signed(r.k));
+    case Operand::Length:  // libpcap prints `ldx len` as "unimp 0x81"
+      return "#pktlen";
+    case Operand::MemShift:
+      return fmt::format("4*([{}]&0xf)", as_signed(r.k));
+    case Operand::Skip:
+      return fmt::format("{}", static_cast<std::int32_t>(n + 1 + r.k));
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string listing_line(const RawInstruction& r, std::size_t n) {
-  const std::uint16_t c = r.op;
-  std::string name, operand;
-  const char* sized = size(c) == kW ? "ld" : size(c) == kH ? "ldh" : "ldb";
-  switch (c) {
-    case kRet | kK:
-      name = "ret", operand = fmt::format("#{}", as_signed(r.k));
-      break;
-    case kRet | kA:
-      name = "ret";
-      break;
-    case kLd | kW | kAbs:
-    case kLd | kH | kAbs:
-    case kLd | kB | kAbs:
-      name = sized;
-      if (const char* ext = ancillary_name(r.k))
-        operand = fmt::format("[{}]", ext);
-      else
-        operand = fmt::format("[{}]", as_signed(r.k));
-      break;
-    case kLd | kW | kLen:
-      name = "ld", operand = "#pktlen";
-      break;
-    case kLdx | kW | kLen:  // libpcap prints "unimp 0x81"
-      name = "ldx", operand = "#pktlen";
-      break;
-    case kLd | kW | kInd:
-    case kLd | kH | kInd:
-    case kLd | kB | kInd:
-      name = sized, operand = fmt::format("[x + {}]", as_signed(r.k));
-      break;
-    case kLd | kImm:
-      name = "ld", operand = fmt::format("#{:#x}", r.k);
-      break;
-    case kLdx | kImm:
-      name = "ldx", operand = fmt::format("#{:#x}", r.k);
-      break;
-    case kLdx | kMsh | kB:
-      name = "ldxb", operand = fmt::format("4*([{}]&0xf)", as_signed(r.k));
-      break;
-    case kLd | kMem:
-    case kLdx | kMem:
-    case kSt:
-    case kStx: {
-      static constexpr const char* kNames[] = {"ld", "ldx", "st", "stx"};
-      name = kNames[cls(c)], operand = fmt::format("M[{}]", as_signed(r.k));
-      break;
-    }
-    case kJmp | kJa:
-      name = "ja", operand = fmt::format("{}", static_cast<std::int32_t>(n + 1 + r.k));
-      break;
-    case kAlu | kNeg:
-      name = "neg";
-      break;
-    case kMisc | kTax:
-      name = "tax";
-      break;
-    case kMisc | kTxa:
-      name = "txa";
-      break;
-    default:
-      if (cls(c) == kJmp && c < 0x100 && (alu_op(c) >= kJeq && alu_op(c) <= kJset)) {
-        static constexpr const char* kNames[] = {"jeq", "jgt", "jge", "jset"};
-        name = kNames[(alu_op(c) >> 4) - 1];
-        operand = src(c) == kX ? "x" : fmt::format("#{:#x}", r.k);
-        return fmt::format("({:03}) {:<8} {:<16} jt {}\tjf {}", n, name, operand, n + 1 + r.jt,
-                           n + 1 + r.jf);
-      }
-      if (cls(c) == kAlu && c < 0x100) {
-        const std::uint16_t a = alu_op(c);
-        static constexpr const char* kNames[] = {"add", "sub", "mul",   "div", "or", "and",
-                                                 "lsh", "rsh", nullptr, "mod", "xor"};
-        if (a <= kXor && a != kNeg) {
-          name = kNames[a >> 4];
-          if (src(c) == kX)
-            operand = "x";
-          else if (a == kAnd || a == kOr || a == kXor)
-            operand = fmt::format("#{:#x}", r.k);
-          else
-            operand = fmt::format("#{}", as_signed(r.k));
-          break;
-        }
-      }
-      name = "unimp", operand = fmt::format("{:#x}", c);
-      break;
-  }
+  const mnemonic::Opcode* o = mnemonic::opcode(r.op);
+  const std::string_view name = o != nullptr ? o->name : "unimp";
+  const std::string operand = o != nullptr ? operand_text(*o, r, n) : fmt::format("{:#x}", r.op);
   // As libpcap: the jump layout goes with the class and operation bits, known opcode or not.
-  if (cls(c) == kJmp && alu_op(c) != kJa)
+  if (mnemonic::is_conditional(r.op))
     return fmt::format("({:03}) {:<8} {:<16} jt {}\tjf {}", n, name, operand, n + 1 + r.jt,
                        n + 1 + r.jf);
   return fmt::format("({:03}) {:<8} {}", n, name, operand);
@@ -134,205 +70,132 @@ std::string print_listing(std::span<const RawInstruction> program) {
 
 namespace {
 
-// One listing line after its "(NNN)".
+// One listing line after its "(NNN)": the mnemonic, then an operand whose form picks the opcode.
 class LineParser {
  public:
   // `line` starts after "(NNN)", blanked out so that columns stay right.
   LineParser(std::string_view line, int line_number, std::size_t index)
-      : lexer_(line, line_number), index_(index) {}
+      : in_(line, line_number), index_(index) {}
 
   Result<RawInstruction> parse() {
-    if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-    if (t_.kind != Token::Kind::Identifier) return expected("a mnemonic");
-    const Token m = t_;
-    if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-    auto r = instruction(m);
-    if (!r) return r;
-    if (t_.kind != Token::Kind::End) return expected("the end of the line");
+    if (auto ok = in_.advance(); !ok) return std::unexpected(ok.error());
+    if (in_.current().kind != Token::Kind::Identifier) return in_.expected("a mnemonic");
+    const Token m = in_.current();
+    if (m.is_word("unimp"))
+      return text::error_at(
+          m, "'unimp' does not show the instruction's operands; it cannot be read back");
+    if (!mnemonic::is_opcode_name(m.text))
+      return text::error_at(m, fmt::format("unknown instruction '{}'", m.text));
+    if (auto ok = in_.advance(); !ok) return std::unexpected(ok.error());
+    const Token at = in_.current();
+    RawInstruction r;
+    auto form = operand(r.k);
+    if (!form) return std::unexpected(form.error());
+    const mnemonic::Opcode* o = mnemonic::find_opcode(m.text, *form);
+    if (o == nullptr && *form == Operand::None) o = mnemonic::find_opcode(m.text, Operand::A);
+    if (o == nullptr)
+      return text::error_at(at, fmt::format("'{}' does not take this operand", m.text));
+    r.op = o->code;
+    if (o->operand == Operand::Skip) {
+      auto skip = skip_to(at, r.k, 0xffffffffu);
+      if (!skip) return std::unexpected(skip.error());
+      r.k = *skip;
+    }
+    if (mnemonic::is_conditional(r.op)) {
+      for (std::uint8_t* field : {&r.jt, &r.jf}) {
+        if (auto ok = in_.expect_word(field == &r.jt ? "jt" : "jf"); !ok)
+          return std::unexpected(ok.error());
+        const Token t = in_.current();
+        auto n = in_.number();
+        if (!n) return std::unexpected(n.error());
+        auto skip = skip_to(t, *n, 0xff);
+        if (!skip) return std::unexpected(skip.error());
+        *field = static_cast<std::uint8_t>(*skip);
+      }
+    }
+    if (!in_.at_end()) return in_.expected("the end of the line");
     return r;
   }
 
  private:
-  Result<void> advance() {
-    auto t = lexer_.next();
-    if (!t) return std::unexpected(t.error());
-    t_ = *t;
-    return {};
-  }
-  std::unexpected<Error> expected(std::string_view what) {
-    return text::error_at(t_, fmt::format("expected {}, found {}", what, text::describe(t_)));
-  }
-  Result<void> expect(char c) {
-    if (!t_.is(c)) return expected(fmt::format("'{}'", c));
-    return advance();
-  }
-  Result<void> expect_word(std::string_view w) {
-    if (!t_.is_word(w)) return expected(fmt::format("'{}'", w));
-    return advance();
-  }
-  // A signed decimal or hex number.
-  Result<std::uint32_t> number() {
-    bool negative = false;
-    if (t_.is('-')) {
-      negative = true;
-      if (auto ok = advance(); !ok) return std::unexpected(ok.error());
+  // The operand's form, its value in `k`.
+  Result<Operand> operand(std::uint32_t& k) {
+    const Token& t = in_.current();
+    auto read = [&](Result<std::uint32_t> v, Operand form) -> Result<Operand> {
+      if (!v) return std::unexpected(v.error());
+      k = *v;
+      return form;
+    };
+    if (t.kind == Token::Kind::End) return Operand::None;
+    if (t.kind == Token::Kind::Number) {
+      auto next = in_.peek();
+      if (!next) return std::unexpected(next.error());
+      if (next->is('*')) return read(mem_shift(), Operand::MemShift);
     }
-    if (t_.kind != Token::Kind::Number) return expected("a number");
-    const std::uint32_t v = t_.value;
-    if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-    return negative ? 0u - v : v;
+    if (t.kind == Token::Kind::Number || t.is('-')) return read(in_.number(), Operand::Skip);
+    if (t.is_word("x")) {
+      if (auto ok = in_.advance(); !ok) return std::unexpected(ok.error());
+      return Operand::X;
+    }
+    if (t.is_word("m")) {
+      if (auto ok = in_.advance(); !ok) return std::unexpected(ok.error());
+      return read(in_.bracketed(), Operand::Scratch);
+    }
+    if (t.is('#')) {
+      if (auto ok = in_.advance(); !ok) return std::unexpected(ok.error());
+      auto len = in_.accept_word("pktlen");
+      if (!len) return std::unexpected(len.error());
+      if (*len) return Operand::Length;
+      return read(in_.number(), Operand::Constant);
+    }
+    if (!t.is('[')) return in_.expected("an operand");
+    if (auto ok = in_.advance(); !ok) return std::unexpected(ok.error());
+    auto x = in_.accept_word("x");
+    if (!x) return std::unexpected(x.error());
+    if (*x) {
+      if (auto ok = in_.expect('+'); !ok) return std::unexpected(ok.error());
+    } else if (in_.current().kind == Token::Kind::Identifier) {
+      const auto* ext = mnemonic::find_libpcap_extension(in_.current().text);
+      if (ext == nullptr) return in_.expected("a number or an extension name");
+      if (auto ok = in_.advance(); !ok) return std::unexpected(ok.error());
+      k = kAncillaryBase + static_cast<std::uint32_t>(ext->ext);
+      if (auto ok = in_.expect(']'); !ok) return std::unexpected(ok.error());
+      return Operand::Absolute;
+    }
+    auto v = in_.number();
+    if (!v) return std::unexpected(v.error());
+    if (auto ok = in_.expect(']'); !ok) return std::unexpected(ok.error());
+    k = *v;
+    return *x ? Operand::Indirect : Operand::Absolute;
   }
-  // An absolute instruction number, as a skip from this instruction.
-  Result<std::uint32_t> target(std::uint32_t limit) {
-    const Token at = t_;
-    auto v = number();
+
+  // 4*([k]&0xf)
+  Result<std::uint32_t> mem_shift() {
+    if (in_.current().value != 4) return in_.expected("4*([k]&0xf)");
+    if (auto ok = in_.advance(); !ok) return std::unexpected(ok.error());
+    for (char c : {'*', '('})
+      if (auto ok = in_.expect(c); !ok) return std::unexpected(ok.error());
+    auto v = in_.bracketed();
     if (!v) return v;
-    if (*v <= index_ || *v - index_ - 1 > limit)
-      return text::error_at(
-          at, fmt::format("target {} is not reachable from instruction {}", *v, index_));
-    return *v - static_cast<std::uint32_t>(index_) - 1;
-  }
-  Result<std::uint32_t> bracketed() {  // [k] or M[k] contents
-    if (auto ok = expect('['); !ok) return std::unexpected(ok.error());
-    auto v = number();
-    if (!v) return v;
-    if (auto ok = expect(']'); !ok) return std::unexpected(ok.error());
+    if (auto ok = in_.expect('&'); !ok) return std::unexpected(ok.error());
+    if (in_.current().kind != Token::Kind::Number || in_.current().value != 0xf)
+      return in_.expected("0xf");
+    if (auto ok = in_.advance(); !ok) return std::unexpected(ok.error());
+    if (auto ok = in_.expect(')'); !ok) return std::unexpected(ok.error());
     return v;
   }
 
-  Result<RawInstruction> instruction(const Token& m);
+  // The absolute instruction number `target` (read at `at`) as a skip from this instruction.
+  Result<std::uint32_t> skip_to(const Token& at, std::uint32_t target, std::uint32_t limit) {
+    if (target <= index_ || target - index_ - 1 > limit)
+      return text::error_at(
+          at, fmt::format("target {} is not reachable from instruction {}", target, index_));
+    return target - static_cast<std::uint32_t>(index_) - 1;
+  }
 
-  text::Lexer lexer_;
+  text::TokenCursor in_;
   std::size_t index_;
-  Token t_;
 };
-
-Result<RawInstruction> LineParser::instruction(const Token& m) {
-  auto make = [](std::uint16_t code, std::uint32_t k = 0, std::uint8_t jt = 0,
-                 std::uint8_t jf = 0) {
-    return RawInstruction{code, jt, jf, k};
-  };
-  const bool ld = m.is_word("ld"), ldh = m.is_word("ldh"), ldb = m.is_word("ldb");
-  if (ld || ldh || ldb || m.is_word("ldx")) {
-    const bool x = m.is_word("ldx");
-    const std::uint16_t sz = ldh ? kH : ldb ? kB : kW;
-    if (t_.is('#')) {
-      if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-      if (t_.is_word("pktlen")) {
-        if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-        return make(x ? kLdx | kW | kLen : kLd | kW | kLen);
-      }
-      auto v = number();
-      if (!v) return std::unexpected(v.error());
-      return make(x ? kLdx | kImm : kLd | kImm, *v);
-    }
-    if (t_.is_word("m")) {
-      if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-      auto v = bracketed();
-      if (!v) return std::unexpected(v.error());
-      return make(x ? kLdx | kMem : kLd | kMem, *v);
-    }
-    if (auto ok = expect('['); !ok) return std::unexpected(ok.error());
-    if (t_.is_word("x")) {
-      if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-      if (auto ok = expect('+'); !ok) return std::unexpected(ok.error());
-      auto v = number();
-      if (!v) return std::unexpected(v.error());
-      if (auto ok = expect(']'); !ok) return std::unexpected(ok.error());
-      return make(kLd | sz | kInd, *v);
-    }
-    std::uint32_t k = 0;
-    if (t_.kind == Token::Kind::Identifier) {
-      std::optional<std::uint32_t> off;
-      for (std::size_t i = 0; i < std::size(kAncillary); ++i)
-        if (t_.is_word(kAncillary[i])) off = static_cast<std::uint32_t>(i * 4);
-      if (!off) return expected("a number or an extension name");
-      k = kAncillaryBase + *off;
-      if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-    } else {
-      auto v = number();
-      if (!v) return std::unexpected(v.error());
-      k = *v;
-    }
-    if (auto ok = expect(']'); !ok) return std::unexpected(ok.error());
-    return make(kLd | sz | kAbs, k);
-  }
-  if (m.is_word("ldxb")) {
-    if (t_.kind != Token::Kind::Number || t_.value != 4) return expected("4*([k]&0xf)");
-    if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-    for (char c : {'*', '('})
-      if (auto ok = expect(c); !ok) return std::unexpected(ok.error());
-    auto v = bracketed();
-    if (!v) return std::unexpected(v.error());
-    if (auto ok = expect('&'); !ok) return std::unexpected(ok.error());
-    if (t_.kind != Token::Kind::Number || t_.value != 0xf) return expected("0xf");
-    if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-    if (auto ok = expect(')'); !ok) return std::unexpected(ok.error());
-    return make(kLdx | kB | kMsh, *v);
-  }
-  if (m.is_word("st") || m.is_word("stx")) {
-    if (auto ok = expect_word("m"); !ok) return std::unexpected(ok.error());
-    auto v = bracketed();
-    if (!v) return std::unexpected(v.error());
-    return make(m.is_word("st") ? kSt : kStx, *v);
-  }
-  if (m.is_word("ret")) {
-    if (t_.kind == Token::Kind::End) return make(kRet | kA);
-    if (auto ok = expect('#'); !ok) return std::unexpected(ok.error());
-    auto v = number();
-    if (!v) return std::unexpected(v.error());
-    return make(kRet | kK, *v);
-  }
-  if (m.is_word("ja")) {
-    auto skip = target(0xffffffffu);
-    if (!skip) return std::unexpected(skip.error());
-    return make(kJmp | kJa, *skip);
-  }
-  static constexpr std::pair<std::string_view, std::uint16_t> kJumps[] = {
-      {"jeq", kJeq}, {"jgt", kJgt}, {"jge", kJge}, {"jset", kJset}};
-  for (const auto& [word, bits] : kJumps) {
-    if (!m.is_word(word)) continue;
-    std::uint16_t code = kJmp | bits;
-    std::uint32_t k = 0;
-    if (t_.is_word("x")) {
-      code |= kX;
-      if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-    } else {
-      if (auto ok = expect('#'); !ok) return std::unexpected(ok.error());
-      auto v = number();
-      if (!v) return std::unexpected(v.error());
-      k = *v;
-    }
-    if (auto ok = expect_word("jt"); !ok) return std::unexpected(ok.error());
-    auto jt = target(0xff);
-    if (!jt) return std::unexpected(jt.error());
-    if (auto ok = expect_word("jf"); !ok) return std::unexpected(ok.error());
-    auto jf = target(0xff);
-    if (!jf) return std::unexpected(jf.error());
-    return make(code, k, static_cast<std::uint8_t>(*jt), static_cast<std::uint8_t>(*jf));
-  }
-  static constexpr std::pair<std::string_view, std::uint16_t> kAluOps[] = {
-      {"add", kAdd}, {"sub", kSub}, {"mul", kMul}, {"div", kDiv}, {"mod", kMod},
-      {"and", kAnd}, {"or", kOr},   {"xor", kXor}, {"lsh", kLsh}, {"rsh", kRsh}};
-  for (const auto& [word, bits] : kAluOps) {
-    if (!m.is_word(word)) continue;
-    if (t_.is_word("x")) {
-      if (auto ok = advance(); !ok) return std::unexpected(ok.error());
-      return make(kAlu | bits | kX);
-    }
-    if (auto ok = expect('#'); !ok) return std::unexpected(ok.error());
-    auto v = number();
-    if (!v) return std::unexpected(v.error());
-    return make(kAlu | bits | kK, *v);
-  }
-  if (m.is_word("neg")) return make(kAlu | kNeg);
-  if (m.is_word("tax")) return make(kMisc | kTax);
-  if (m.is_word("txa")) return make(kMisc | kTxa);
-  if (m.is_word("unimp"))
-    return text::error_at(
-        m, "'unimp' does not show the instruction's operands; it cannot be read back");
-  return text::error_at(m, fmt::format("unknown instruction '{}'", m.text));
-}
 
 }  // namespace
 

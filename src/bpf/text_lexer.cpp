@@ -45,8 +45,8 @@ Result<std::uint32_t> number_value(std::string_view word) {
 
 }  // namespace
 
-bool Token::is_word(std::string_view word) const {
-  if (kind != Kind::Identifier || text.size() != word.size()) return false;
+bool is_word(std::string_view text, std::string_view word) {
+  if (text.size() != word.size()) return false;
   for (std::size_t i = 0; i < word.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(text[i])) != word[i]) return false;
   return true;
@@ -61,7 +61,7 @@ std::string describe(const Token& t) {
   return fmt::format("'{}'", t.text);
 }
 
-void Lexer::advance() {
+void Characters::advance() {
   if (text_[pos_] == '\n') {
     ++line_;
     column_ = 1;
@@ -72,18 +72,18 @@ void Lexer::advance() {
 }
 
 Result<void> Lexer::skip_space_and_comments() {
-  while (pos_ < text_.size()) {
-    const char c = peek();
+  while (!in_.at_end()) {
+    const char c = in_.peek();
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') {
-      advance();
-    } else if (c == ';' || (c == '/' && peek(1) == '/') || (c == '#' && column_ == 1)) {
-      while (pos_ < text_.size() && peek() != '\n') advance();
-    } else if (c == '/' && peek(1) == '*') {
-      const int line = line_, column = column_;
-      advance(), advance();
-      while (pos_ < text_.size() && !(peek() == '*' && peek(1) == '/')) advance();
-      if (pos_ >= text_.size()) return error_at(line, column, "unterminated comment");
-      advance(), advance();
+      in_.advance();
+    } else if (c == ';' || (c == '/' && in_.peek(1) == '/') || (c == '#' && in_.column() == 1)) {
+      while (!in_.at_end() && in_.peek() != '\n') in_.advance();
+    } else if (c == '/' && in_.peek(1) == '*') {
+      const int line = in_.line(), column = in_.column();
+      in_.advance(), in_.advance();
+      while (!in_.at_end() && !(in_.peek() == '*' && in_.peek(1) == '/')) in_.advance();
+      if (in_.at_end()) return error_at(line, column, "unterminated comment");
+      in_.advance(), in_.advance();
     } else {
       break;
     }
@@ -94,14 +94,14 @@ Result<void> Lexer::skip_space_and_comments() {
 Result<Token> Lexer::next() {
   if (auto ok = skip_space_and_comments(); !ok) return std::unexpected(ok.error());
   Token t;
-  t.line = line_;
-  t.column = column_;
-  if (pos_ >= text_.size()) return t;
-  const std::size_t start = pos_;
-  const char c = peek();
+  t.line = in_.line();
+  t.column = in_.column();
+  if (in_.at_end()) return t;
+  const std::size_t start = in_.pos();
+  const char c = in_.peek();
   if (word_start(c) || std::isdigit(static_cast<unsigned char>(c))) {
-    while (pos_ < text_.size() && word_char(peek())) advance();
-    t.text = text_.substr(start, pos_ - start);
+    while (!in_.at_end() && word_char(in_.peek())) in_.advance();
+    t.text = in_.since(start);
     if (word_start(c)) {
       t.kind = Token::Kind::Identifier;
       return t;
@@ -114,10 +114,77 @@ Result<Token> Lexer::next() {
   }
   if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e)
     return error_at(t, fmt::format("unexpected character {:#04x}", static_cast<unsigned char>(c)));
-  advance();
+  in_.advance();
   t.kind = Token::Kind::Punct;
-  t.text = text_.substr(start, 1);
+  t.text = in_.since(start);
   return t;
+}
+
+Result<void> TokenCursor::advance() {
+  if (lookahead_) {
+    current_ = *lookahead_;
+    lookahead_.reset();
+    return {};
+  }
+  auto t = lexer_.next();
+  if (!t) return std::unexpected(t.error());
+  current_ = *t;
+  return {};
+}
+
+Result<Token> TokenCursor::peek() {
+  if (!lookahead_) {
+    auto t = lexer_.next();
+    if (!t) return std::unexpected(t.error());
+    lookahead_ = *t;
+  }
+  return *lookahead_;
+}
+
+std::unexpected<Error> TokenCursor::expected(std::string_view what) const {
+  return error_at(current_, fmt::format("expected {}, found {}", what, describe(current_)));
+}
+
+Result<void> TokenCursor::expect(char punct) {
+  if (!current_.is(punct)) return expected(fmt::format("'{}'", punct));
+  return advance();
+}
+
+Result<void> TokenCursor::expect_word(std::string_view word) {
+  if (!current_.is_word(word)) return expected(fmt::format("'{}'", word));
+  return advance();
+}
+
+Result<bool> TokenCursor::accept(char punct) {
+  if (!current_.is(punct)) return false;
+  if (auto ok = advance(); !ok) return std::unexpected(ok.error());
+  return true;
+}
+
+Result<bool> TokenCursor::accept_word(std::string_view word) {
+  if (!current_.is_word(word)) return false;
+  if (auto ok = advance(); !ok) return std::unexpected(ok.error());
+  return true;
+}
+
+Result<std::uint32_t> TokenCursor::number() {
+  const bool negative = current_.is('-');
+  if (negative || current_.is('+'))
+    if (auto ok = advance(); !ok) return std::unexpected(ok.error());
+  if (current_.kind != Token::Kind::Number) return expected("a number");
+  const Token t = current_;
+  if (auto ok = advance(); !ok) return std::unexpected(ok.error());
+  if (!negative) return t.value;
+  if (t.value > 0x80000000u) return error_at(t, fmt::format("-{} does not fit in 32 bits", t.text));
+  return 0u - t.value;
+}
+
+Result<std::uint32_t> TokenCursor::bracketed() {
+  if (auto ok = expect('['); !ok) return std::unexpected(ok.error());
+  auto v = number();
+  if (!v) return v;
+  if (auto ok = expect(']'); !ok) return std::unexpected(ok.error());
+  return v;
 }
 
 }  // namespace ninep::bpf::text

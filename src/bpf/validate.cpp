@@ -5,45 +5,19 @@
 #include <array>
 #include <vector>
 
-#include "bpf/instruction.h"
-#include "bpf/opcodes.h"
+#include "bpf/mnemonics.h"
 
 namespace ninep::bpf {
 namespace {
 
 using namespace op;
 
-constexpr std::array<int, 49> kAllowed = {
-    // 32-bit ALU
-    kAlu | kAdd | kK, kAlu | kAdd | kX, kAlu | kSub | kK, kAlu | kSub | kX, kAlu | kMul | kK,
-    kAlu | kMul | kX, kAlu | kDiv | kK, kAlu | kDiv | kX, kAlu | kMod | kK, kAlu | kMod | kX,
-    kAlu | kAnd | kK, kAlu | kAnd | kX, kAlu | kOr | kK, kAlu | kOr | kX, kAlu | kXor | kK,
-    kAlu | kXor | kX, kAlu | kLsh | kK, kAlu | kLsh | kX, kAlu | kRsh | kK, kAlu | kRsh | kX,
-    kAlu | kNeg,
-    // loads
-    kLd | kW | kAbs, kLd | kH | kAbs, kLd | kB | kAbs, kLd | kW | kLen, kLd | kW | kInd,
-    kLd | kH | kInd, kLd | kB | kInd, kLd | kImm, kLd | kMem, kLdx | kW | kLen, kLdx | kB | kMsh,
-    kLdx | kImm, kLdx | kMem,
-    // stores
-    int{kSt}, int{kStx},
-    // misc
-    kMisc | kTax, kMisc | kTxa,
-    // returns
-    kRet | kK, kRet | kA,
-    // jumps
-    kJmp | kJa, kJmp | kJeq | kK, kJmp | kJeq | kX, kJmp | kJge | kK, kJmp | kJge | kX,
-    kJmp | kJgt | kK, kJmp | kJgt | kX, kJmp | kJset | kK, kJmp | kJset | kX};
-
 constexpr std::array<bool, 256> allowed_table() {
   std::array<bool, 256> t{};
-  for (auto code : kAllowed) t[code] = true;
+  for (const mnemonic::Opcode& o : mnemonic::kOpcodes) t[o.code] = true;
   return t;
 }
 constexpr std::array<bool, 256> kAllowedTable = allowed_table();
-
-bool conditional_jump(std::uint16_t code) {
-  return cls(code) == kJmp && code != (kJmp | kJa);  // only allowed ones reach the callers
-}
 
 Rejection at(std::size_t index, std::string reason) {
   return Rejection{index, std::move(reason)};
@@ -74,7 +48,7 @@ std::optional<Rejection> check_scratch(std::span<const RawInstruction> program) 
         valid = 0xffff;
         break;
       default:
-        if (conditional_jump(in.op)) {
+        if (mnemonic::is_conditional(in.op)) {
           masks[pc + 1 + in.jt] &= valid;
           masks[pc + 1 + in.jf] &= valid;
           valid = 0xffff;
@@ -133,12 +107,11 @@ std::optional<Rejection> find_rejection(std::span<const RawInstruction> program)
       case kLd | kH | kAbs:
       case kLd | kB | kAbs:
         if (in.k >= kAncillaryBase &&
-            (extension_name(static_cast<Extension>(in.k - kAncillaryBase)) == nullptr ||
-             in.k - kAncillaryBase == static_cast<std::uint32_t>(Extension::Len)))
+            mnemonic::extension(static_cast<Extension>(in.k - kAncillaryBase)) == nullptr)
           return at(pc, fmt::format("unknown extension at SKF_AD_OFF+{}", in.k - kAncillaryBase));
         break;
       default:
-        if (conditional_jump(in.op)) {
+        if (mnemonic::is_conditional(in.op)) {
           if (pc + in.jt + 1 >= n)
             return at(pc, fmt::format("jump if true skips {}, past the end of the program", in.jt));
           if (pc + in.jf + 1 >= n)

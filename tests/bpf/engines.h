@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,17 @@ inline const std::vector<Engine>& available_engines() {
     return out;
   }();
   return engines;
+}
+
+// A packet for messages: its bytes in hex.
+inline std::string hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (std::uint8_t b : bytes) {
+    s += kDigits[b >> 4];
+    s += kDigits[b & 15];
+  }
+  return s;
 }
 
 // Reports the first disagreement of each engine with the reference (later ones are mostly the same

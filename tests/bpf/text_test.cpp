@@ -5,15 +5,12 @@
 
 #include "bpf/assemble.h"
 #include "bpf/text.h"
+#include "must_parse.h"
 
 namespace ninep::bpf {
 namespace {
 
-Program must_parse(std::string_view text) {
-  auto p = parse_assembler(text);
-  EXPECT_TRUE(p) << p.error().message;
-  return p ? *p : Program{};
-}
+using testing::must_parse;
 
 std::string parse_error(std::string_view text, TextFormat format = TextFormat::Assembler) {
   auto p = parse(text, format);

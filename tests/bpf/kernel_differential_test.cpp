@@ -21,10 +21,6 @@
 namespace ninep::bpf {
 namespace {
 
-using testing::random_packet;
-using testing::random_program;
-using testing::random_valid_program;
-
 class KernelFilter : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -94,12 +90,7 @@ class KernelFilter : public ::testing::Test {
   RawInstruction dummy_{};
 };
 
-std::string hex(const std::vector<std::uint8_t>& b) {
-  std::string s;
-  char tmp[4];
-  for (auto c : b) std::snprintf(tmp, sizeof tmp, "%02x", c), s += tmp;
-  return s;
-}
+using testing::hex;
 
 TEST_F(KernelFilter, KeepsMinOfLengthAndVerdictAndDropsOnZero) {
   const std::vector<std::uint8_t> packet(100, 1);
@@ -198,19 +189,19 @@ TEST_F(KernelFilter, NetlinkAttributeLookupsFindWhatTheKernelFinds) {
 }
 
 TEST_F(KernelFilter, RandomValidProgramsKeepWhatTheKernelKeeps) {
-  std::mt19937_64 rng(0x6b65726e656c);
+  testing::RandomPrograms gen(0x6b65726e656c);
   testing::Disagreements disagreements;
   int programs = 0, packets = 0, kept_nonzero = 0, dropped = 0;
   for (int n = 0; n < 6000; ++n) {
     testing::RandomProgramOptions options;
     options.fold_result = n % 3 != 0;
-    const Program p = random_valid_program(rng, options);
+    const Program p = gen.valid_program(options);
     const std::vector<Vm> vms = vms_of(p);
     const int attached = kernel_attach(p);
     ASSERT_EQ(attached, 0) << std::strerror(attached) << "\n" << print_assembler(p);
     ++programs;
     for (int k = 0; k < 8; ++k) {
-      const auto packet = random_packet(rng, options.max_packet);
+      const auto packet = gen.packet(options.max_packet);
       const long theirs = kernel_kept(packet);
       for (const Vm& vm : vms)
         disagreements.check(vm.engine(), expected_kept(vm, packet), theirs, [&] {
@@ -229,10 +220,10 @@ TEST_F(KernelFilter, RandomValidProgramsKeepWhatTheKernelKeeps) {
 }
 
 TEST_F(KernelFilter, AcceptsAndRejectsExactlyWhatTheKernelDoes) {
-  std::mt19937_64 rng(0x636865636b);
+  testing::RandomPrograms gen(0x636865636b);
   int accepted = 0, rejected = 0;
   for (int n = 0; n < 20000; ++n) {
-    const Program p = random_program(rng);
+    const Program p = gen.any_program();
     const int kernel = kernel_attach(p);
     const auto ours = find_rejection(p);
     ASSERT_TRUE(kernel == 0 || kernel == EINVAL) << std::strerror(kernel) << "\n"

@@ -3,19 +3,16 @@
 
 #include "bpf/text.h"
 #include "bpf/validate.h"
+#include "must_parse.h"
 
 namespace ninep::bpf {
 namespace {
 
-Program program(std::string_view text) {
-  auto p = parse_assembler(text);
-  EXPECT_TRUE(p) << p.error().message;
-  return p ? *p : Program{};
-}
+using testing::must_parse;
 
 // The rejection of `text`'s program, as text ("" when accepted).
 std::string rejection(std::string_view text) {
-  auto r = find_rejection(program(text));
+  auto r = find_rejection(must_parse(text));
   return r ? r->to_string() : "";
 }
 
@@ -23,7 +20,7 @@ TEST(Validate, AcceptsWellFormedPrograms) {
   EXPECT_EQ(rejection("ret #0"), "");
   EXPECT_EQ(rejection("ldh [12]\njeq #0x800, yes\nret #0\nyes: ret #-1"), "");
   EXPECT_EQ(rejection("ld #1\nst M[15]\nldx M[15]\ntxa\nret a"), "");
-  EXPECT_TRUE(validate(program("ret a")));
+  EXPECT_TRUE(validate(must_parse("ret a")));
 }
 
 TEST(Validate, RejectsEmptyAndOverlongPrograms) {
@@ -117,7 +114,7 @@ TEST(Validate, ReportsTheFirstProblemInKernelOrder) {
 }
 
 TEST(Validate, ValidateGivesEinvalWithTheRejection) {
-  auto r = validate(program("div #0\nret a"));
+  auto r = validate(must_parse("div #0\nret a"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, EINVAL);
   EXPECT_EQ(r.error().message, "instruction 0: division by constant 0");

@@ -126,8 +126,6 @@ Result<void> ThreadIdentity::assume(const Identity& who) {
   if (!switching()) return {};
   ThreadCreds& c = t_creds;
   if (c.known && c.uid == who.uid && c.gid == who.gid && c.groups == who.groups) return {};
-  // Groups and gid first: while fsuid is still what it was, nothing is refused. The raw system
-  // call changes only this thread (glibc's setgroups() would change every thread).
   // Switching needs CAP_SETUID/CAP_SETGID back while they are lowered (a new thread inherits
   // the lowered set of the thread that started it).
   if (c.caps_lowered || !c.known) {
@@ -137,6 +135,8 @@ Result<void> ThreadIdentity::assume(const Identity& who) {
     }
     c.caps_lowered = false;
   }
+  // Groups and gid first: while fsuid is still what it was, nothing is refused. The raw system
+  // call changes only this thread (glibc's setgroups() would change every thread).
   if (!c.known || c.groups != who.groups) {
     if (syscall(SYS_setgroups, who.groups.size(), who.groups.data()) != 0) {
       c.known = false;

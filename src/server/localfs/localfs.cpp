@@ -212,14 +212,13 @@ Result<void> LocalFs::check_inside(Node& node) {
   auto rel = relative_path(n.path.get());
   if (!rel) return std::unexpected(rel.error());
   // Reached through a directory while it was outside and removed since: its last path, which
-  // may well look inside again, says nothing about where it was found. (The kernel marks such a
-  // path " (deleted)"; a real name ending that way is told apart by its link count.)
-  if (rel->ends_with(" (deleted)")) {
-    struct stat st {};
-    if (::fstatat(n.path.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 ||
-        st.st_nlink == 0)
-      return fail(ENOENT, "removed");
-  }
+  // may well look inside again, says nothing about where it was found. The kernel marks such a
+  // path " (deleted)", but decides that before it builds the path, so a removal racing the
+  // readlink shows up only in the link count, asked after.
+  struct stat st {};
+  if (::fstatat(n.path.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 ||
+      st.st_nlink == 0)
+    return fail(ENOENT, "removed");
   const auto depth = static_cast<std::uint32_t>(std::count(rel->begin(), rel->end(), '/')) + 1;
   if (depth > opts_.max_depth) return fail(ENAMETOOLONG, "deeper than the walk depth limit");
   return {};

@@ -186,6 +186,12 @@ Result<void> LocalFs::readdir(Node& node, std::uint64_t offset, p9::ReaddirBuild
         ds.eof = true;
         break;
       }
+      // Checked right after each read: the directory may have left the export meanwhile, and
+      // then what was read must not be listed, now or later from the buffer.
+      if (auto r = still_inside(n); !r) {
+        ds.buf.clear();
+        return r;
+      }
       ds.pos = 0;
       ds.len = static_cast<std::size_t>(got);
     }
@@ -215,8 +221,12 @@ Result<void> LocalFs::readdir(Node& node, std::uint64_t offset, p9::ReaddirBuild
     ds.pos += e->d_reclen;
     ds.next_cookie = d.offset;
   }
-  // Checked again afterwards: the directory may have left the export while it was read.
-  return still_inside(n);
+  // Checked again afterwards: buffered entries may have been read while it was outside.
+  if (auto r = still_inside(n); !r) {
+    ds.buf.clear();
+    return r;
+  }
+  return {};
 }
 
 Result<void> LocalFs::fsync(Node& node, bool datasync) {

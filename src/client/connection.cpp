@@ -1,12 +1,6 @@
 // The request/reply multiplexer: tag table, send path, reader thread, flush and failure handling.
 #include "client/connection.h"
 
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,32 +9,20 @@
 
 #include "client/fid_pool.h"
 #include "p9/codec.h"
-#include "transport/socket.h"
 
 namespace ninep::client {
 namespace {
 
 constexpr std::size_t kReadBufferSize = 128 * 1024;
-constexpr std::size_t kTwriteHeaderSize = p9::kHeaderSize + 4 + 8 + 4;
 constexpr std::size_t kCountedReplyHeader = p9::kHeaderSize + 4;  // Rread / Rreaddir
 // A flush is given at least this long to be answered before the connection is declared dead.
 constexpr std::chrono::milliseconds kMinFlushTimeout{5000};
 
-void put_le16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-}
-void put_le32(std::uint8_t* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-void put_le64(std::uint8_t* p, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
 }  // namespace
 
-Connection::Connection(UniqueFd fd, std::uint32_t msize, std::uint16_t max_in_flight, FidPool& fids)
-    : fd_(std::move(fd)),
+Connection::Connection(transport::Stream stream, std::uint32_t msize, std::uint16_t max_in_flight,
+                       FidPool& fids)
+    : stream_(std::move(stream)),
       msize_(msize),
       ntags_(std::clamp<std::uint16_t>(max_in_flight, 1, 32767)),
       fids_(fids) {
@@ -49,9 +31,6 @@ Connection::Connection(UniqueFd fd, std::uint32_t msize, std::uint16_t max_in_fl
   free_tags_.reserve(ntags_);
   for (std::uint16_t t = ntags_; t > 0; --t)
     free_tags_.push_back(static_cast<std::uint16_t>(t - 1));
-  struct stat st;
-  is_socket_ = ::fstat(fd_.get(), &st) == 0 && S_ISSOCK(st.st_mode);
-  if (!is_socket_) wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   rbuf_.resize(kReadBufferSize);
 }
 
@@ -77,12 +56,7 @@ void Connection::kill(Error why) {
     std::lock_guard lk(tags_mu_);
     if (error_.code == 0) error_ = std::move(why);
   }
-  if (is_socket_) {
-    ::shutdown(fd_.get(), SHUT_RDWR);
-  } else if (wake_) {
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto r = ::write(wake_.get(), &one, sizeof one);
-  }
+  stream_.interrupt();
 }
 
 Error Connection::error() const {
@@ -157,13 +131,9 @@ Result<void> Connection::send(std::span<const std::uint8_t> frame,
   Result<void> r;
   {
     std::lock_guard lk(send_mu_);
-    if (extra.empty()) {
-      r = transport::write_all(fd_.get(), frame);
-    } else {
-      iovec iov[2] = {{const_cast<std::uint8_t*>(frame.data()), frame.size()},
-                      {const_cast<std::uint8_t*>(extra.data()), extra.size()}};
-      r = transport::writev_all(fd_.get(), iov);
-    }
+    iovec iov[2] = {{const_cast<std::uint8_t*>(frame.data()), frame.size()},
+                    {const_cast<std::uint8_t*>(extra.data()), extra.size()}};
+    r = stream_.writev_all(std::span(iov, extra.empty() ? 1 : 2));
   }
   if (!r) {
     // A partly written frame leaves the stream unusable: end the connection.
@@ -200,22 +170,18 @@ Result<std::uint16_t> Connection::begin(const p9::Message& req, std::span<std::u
 
 Result<std::uint16_t> Connection::begin_write(std::uint32_t fid, std::uint64_t offset,
                                               std::span<const std::uint8_t> data) {
-  std::size_t n = kTwriteHeaderSize + data.size();
+  std::size_t n = p9::kTwriteHeaderSize + data.size();
   if (n > msize_)
     return fail(EMSGSIZE, fmt::format("write of {} bytes exceeds msize {}", data.size(), msize_));
   auto tag = take_tag();
   if (!tag) return tag;
   Slot& s = *slots_[*tag];
-  if (s.out.size() < kTwriteHeaderSize) s.out.resize(kTwriteHeaderSize);
-  std::uint8_t* p = s.out.data();
-  put_le32(p, static_cast<std::uint32_t>(n));
-  p[4] = static_cast<std::uint8_t>(p9::Type::Twrite);
-  put_le16(p + 5, *tag);
-  put_le32(p + 7, fid);
-  put_le64(p + 11, offset);
-  put_le32(p + 19, static_cast<std::uint32_t>(data.size()));
+  if (s.out.size() < p9::kTwriteHeaderSize) s.out.resize(p9::kTwriteHeaderSize);
+  p9::encode_twrite_header(
+      std::span<std::uint8_t, p9::kTwriteHeaderSize>(s.out.data(), p9::kTwriteHeaderSize), *tag,
+      fid, offset, static_cast<std::uint32_t>(data.size()));
   requests_.fetch_add(1, std::memory_order_relaxed);
-  (void)send(std::span(s.out.data(), kTwriteHeaderSize), data);
+  (void)send(std::span(s.out.data(), p9::kTwriteHeaderSize), data);
   return tag;
 }
 
@@ -230,13 +196,9 @@ void Connection::clunk_async(std::uint32_t fid) {
     std::lock_guard sl(s.mu);
     s.async_fid = fid;
   }
-  constexpr std::size_t n = p9::kHeaderSize + 4;
+  constexpr std::size_t n = p9::kTclunkSize;
   if (s.out.size() < n) s.out.resize(n);
-  std::uint8_t* p = s.out.data();
-  put_le32(p, n);
-  p[4] = static_cast<std::uint8_t>(p9::Type::Tclunk);
-  put_le16(p + 5, *tag);
-  put_le32(p + 7, fid);
+  p9::encode_tclunk(std::span<std::uint8_t, n>(s.out.data(), n), *tag, fid);
   requests_.fetch_add(1, std::memory_order_relaxed);
   (void)send(std::span(s.out.data(), n), {});
 }
@@ -321,13 +283,9 @@ Result<void> Connection::flush_and_wait(std::uint16_t oldtag, std::chrono::milli
   if (!arm(ft)) return std::unexpected(error());
   flushes_.fetch_add(1, std::memory_order_relaxed);
   Slot& f = *slots_[ft];
-  constexpr std::size_t n = p9::kHeaderSize + 2;
+  constexpr std::size_t n = p9::kTflushSize;
   if (f.out.size() < n) f.out.resize(n);
-  std::uint8_t* p = f.out.data();
-  put_le32(p, n);
-  p[4] = static_cast<std::uint8_t>(p9::Type::Tflush);
-  put_le16(p + 5, ft);
-  put_le16(p + 7, oldtag);
+  p9::encode_tflush(std::span<std::uint8_t, n>(f.out.data(), n), ft, oldtag);
   requests_.fetch_add(1, std::memory_order_relaxed);
   (void)send(std::span(f.out.data(), n), {});
 
@@ -365,29 +323,18 @@ bool Connection::fill(std::size_t min) {
       rend_ -= rpos_;
       rpos_ = 0;
     }
-    std::size_t room = rbuf_.size() - rend_;
-    if (!is_socket_) {
-      pollfd pf[2] = {{fd_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
-      int pr = ::poll(pf, wake_ ? 2 : 1, -1);
-      if (pr < 0 && errno == EINTR) continue;
-      if (pr < 0 || (wake_ && (pf[1].revents & POLLIN))) return false;
-    }
-    ssize_t r = ::read(fd_.get(), rbuf_.data() + rend_, room);
-    if (r > 0) {
-      rend_ += static_cast<std::size_t>(r);
-      continue;
-    }
-    if (r < 0 && errno == EINTR) continue;
-    return receive_failed(r);
+    auto r = stream_.read(std::span(rbuf_).subspan(rend_));
+    if (!r || *r == 0) return receive_failed(r ? nullptr : &r.error());
+    rend_ += *r;
   }
   return true;
 }
 
-bool Connection::receive_failed(ssize_t r) {
-  Error why = r == 0 ? Error{ECONNRESET, "connection closed by server"}
-                     : Error{errno, "receive from server failed"};
+bool Connection::receive_failed(const Error* why) {
+  Error e = why == nullptr ? Error{ECONNRESET, "connection closed by server"}
+                           : Error{why->code, "receive from server failed"};
   std::lock_guard lk(tags_mu_);
-  if (error_.code == 0) error_ = why;
+  if (error_.code == 0) error_ = std::move(e);
   return false;
 }
 
@@ -399,16 +346,13 @@ bool Connection::take(std::uint8_t* dst, std::size_t n) {
     dst += avail;
     n -= avail;
     if (n == 0) break;
-    if (n >= rbuf_.size() / 2 && is_socket_) {
-      // Large payloads go straight from the socket into their destination.
-      ssize_t r = ::read(fd_.get(), dst, n);
-      if (r > 0) {
-        dst += r;
-        n -= static_cast<std::size_t>(r);
-        continue;
-      }
-      if (r < 0 && errno == EINTR) continue;
-      return receive_failed(r);
+    if (n >= rbuf_.size() / 2) {
+      // Large payloads go straight from the stream into their destination.
+      auto r = stream_.read(std::span(dst, n));
+      if (!r || *r == 0) return receive_failed(r ? nullptr : &r.error());
+      dst += *r;
+      n -= *r;
+      continue;
     }
     if (!fill(std::min(n, rbuf_.size()))) return false;
   }
@@ -435,7 +379,7 @@ void Connection::reader_loop() {
     const std::uint8_t* h = rbuf_.data() + rpos_;
     std::uint32_t size = p9::load_le32(h);
     auto type = static_cast<p9::Type>(h[4]);
-    std::uint16_t tag = static_cast<std::uint16_t>(h[5] | (h[6] << 8));
+    std::uint16_t tag = p9::load_le16(h + 5);
     if (size < p9::kHeaderSize || size > msize_) {
       protocol_error(fmt::format("server sent a frame of {} bytes (msize {})", size, msize_));
       break;

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/unique_fd.h"
 #include "p9/message.h"
+#include "transport/stream.h"
 
 namespace ninep::client {
 
@@ -39,7 +39,8 @@ class Connection {
   };
 
   // Takes a connected stream on which Tversion has already been negotiated.
-  Connection(UniqueFd fd, std::uint32_t msize, std::uint16_t max_in_flight, FidPool& fids);
+  Connection(transport::Stream stream, std::uint32_t msize, std::uint16_t max_in_flight,
+             FidPool& fids);
   ~Connection();
   void start_reader();
 
@@ -107,13 +108,11 @@ class Connection {
   bool fill(std::size_t min);
   bool take(std::uint8_t* dst, std::size_t n);
   bool skip(std::size_t n);
-  // Records why a read returned r (0: the server closed) and returns false.
-  bool receive_failed(ssize_t r);
+  // Records why reading failed (a null error: the server closed) and returns false.
+  bool receive_failed(const Error* why);
   void fail_all();
 
-  UniqueFd fd_;
-  UniqueFd wake_;  // eventfd to wake a poll()ing reader, for descriptors that are not sockets
-  bool is_socket_ = true;
+  transport::Stream stream_;
   std::uint32_t msize_;
   std::uint16_t ntags_;
   FidPool& fids_;

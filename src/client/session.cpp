@@ -1,8 +1,6 @@
 // Session: version negotiation, attach, and the public request entry points.
 #include "client/session.h"
 
-#include <poll.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -22,36 +20,28 @@ constexpr int kVersionTimeoutMs = 10000;
 // How long the destructor waits for requests still in flight.
 constexpr std::chrono::milliseconds kCloseDrainTimeout{2000};
 
-Result<void> wait_readable(int fd, int timeout_ms) {
-  pollfd pf{fd, POLLIN, 0};
-  for (;;) {
-    int r = ::poll(&pf, 1, timeout_ms);
-    if (r > 0) return {};
-    if (r == 0) return fail(ETIMEDOUT, "no answer to Tversion");
-    if (errno != EINTR) return fail_errno("poll");
-  }
-}
-
 // Sends Tversion and validates Rversion; returns the negotiated msize.
-Result<std::uint32_t> negotiate_version(int fd, std::uint32_t want, int timeout_ms) {
+Result<std::uint32_t> negotiate_version(transport::Stream& stream, std::uint32_t want,
+                                        int timeout_ms) {
   p9::Message req = p9::Tversion{want, p9::kVersion};
   std::vector<std::uint8_t> buf(p9::encoded_size(req));
   auto n = p9::encode(buf, p9::kNoTag, req);
   if (!n) return std::unexpected(n.error());
-  if (auto r = transport::write_all(fd, std::span(buf.data(), *n)); !r)
+  if (auto r = stream.write_all(std::span(buf.data(), *n)); !r)
     return fail(r.error().code, "send Tversion");
 
   std::uint8_t size_field[4];
-  if (auto r = wait_readable(fd, timeout_ms); !r) return std::unexpected(r.error());
-  if (auto r = transport::read_full(fd, size_field); !r)
+  if (auto r = stream.read_full(size_field, timeout_ms); !r) {
+    if (r.error().code == ETIMEDOUT) return fail(ETIMEDOUT, "no answer to Tversion");
     return fail(r.error().code, "receive Rversion");
+  }
   std::uint32_t size = p9::load_le32(size_field);
   // Rversion is tiny; anything big is not a 9P server talking.
   if (size < p9::kHeaderSize || size > 65536 + 64)
     return fail(EPROTO, fmt::format("bad Rversion size {}: not a 9P server?", size));
   buf.resize(size);
   std::copy(size_field, size_field + 4, buf.begin());
-  if (auto r = transport::read_full(fd, std::span(buf).subspan(4)); !r)
+  if (auto r = stream.read_full(std::span(buf).subspan(4), timeout_ms); !r)
     return fail(r.error().code, "receive Rversion");
   auto fc = p9::decode(buf);
   if (!fc) return fail(EPROTO, "malformed Rversion: " + fc.error().message);
@@ -92,12 +82,13 @@ Result<std::shared_ptr<Session>> Session::start(UniqueFd conn, const SessionOpti
     return fail(EINVAL, fmt::format("msize {} is below the minimum {}", opts.msize, kMinMsize));
   int timeout_ms = opts.request_timeout.count() > 0 ? static_cast<int>(opts.request_timeout.count())
                                                     : kVersionTimeoutMs;
-  auto msize = negotiate_version(conn.get(), opts.msize, timeout_ms);
+  transport::Stream stream(std::move(conn));
+  auto msize = negotiate_version(stream, opts.msize, timeout_ms);
   if (!msize) return std::unexpected(msize.error());
   auto impl = std::make_unique<Impl>();
   impl->opts = opts;
   impl->conn =
-      std::make_unique<Connection>(std::move(conn), *msize, opts.max_in_flight, impl->fids);
+      std::make_unique<Connection>(std::move(stream), *msize, opts.max_in_flight, impl->fids);
   impl->conn->start_reader();
   return std::shared_ptr<Session>(new Session(std::move(impl), *msize));
 }

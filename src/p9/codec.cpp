@@ -185,21 +185,21 @@ struct Writer {
 
   void u8(const char*, std::uint8_t x) { *p++ = x; }
   void u16(const char*, std::uint16_t x) {
-    wire::store_le16(p, x);
+    store_le16(p, x);
     p += 2;
   }
   void u32(const char*, std::uint32_t x) {
-    wire::store_le32(p, x);
+    store_le32(p, x);
     p += 4;
   }
   void u64(const char*, std::uint64_t x) {
-    wire::store_le64(p, x);
+    store_le64(p, x);
     p += 8;
   }
   void qid(const char*, const Qid& q) {
     *p = q.type;
-    wire::store_le32(p + 1, q.version);
-    wire::store_le64(p + 5, q.path);
+    store_le32(p + 1, q.version);
+    store_le64(p + 5, q.path);
     p += kQidSize;
   }
   void str(const char*, std::string_view s) {
@@ -224,10 +224,10 @@ struct Writer {
 
 void encode_data_header(std::span<std::uint8_t, kRreadHeaderSize> out, Type type, std::uint16_t tag,
                         std::uint32_t count) {
-  wire::store_le32(out.data(), std::uint32_t(kRreadHeaderSize + count));
+  store_le32(out.data(), std::uint32_t(kRreadHeaderSize + count));
   out[4] = static_cast<std::uint8_t>(type);
-  wire::store_le16(out.data() + 5, tag);
-  wire::store_le32(out.data() + 7, count);
+  store_le16(out.data() + 5, tag);
+  store_le32(out.data() + 7, count);
 }
 
 bool is_legacy(Type t) {
@@ -311,9 +311,9 @@ Result<std::size_t> encode(std::span<std::uint8_t> out, std::uint16_t tag, const
     return fail(ENOBUFS,
                 fmt::format("{}: needs {} bytes, buffer has {}", type_name(type), c.n, out.size()));
   }
-  wire::store_le32(out.data(), std::uint32_t(c.n));
+  store_le32(out.data(), std::uint32_t(c.n));
   out[4] = static_cast<std::uint8_t>(type);
-  wire::store_le16(out.data() + 5, tag);
+  store_le16(out.data() + 5, tag);
   Writer w{out.data() + kHeaderSize};
   std::visit([&](const auto& msg) { wire::fields(w, msg); }, m);
   return c.n;
@@ -327,6 +327,44 @@ void encode_rread_header(std::span<std::uint8_t, kRreadHeaderSize> out, std::uin
 void encode_rreaddir_header(std::span<std::uint8_t, kRreadHeaderSize> out, std::uint16_t tag,
                             std::uint32_t count) {
   encode_data_header(out, Type::Rreaddir, tag, count);
+}
+
+namespace {
+void store_header(std::uint8_t* out, std::size_t size, Type type, std::uint16_t tag) {
+  store_le32(out, std::uint32_t(size));
+  out[4] = static_cast<std::uint8_t>(type);
+  store_le16(out + 5, tag);
+}
+}  // namespace
+
+void encode_rlerror(std::span<std::uint8_t, kRlerrorSize> out, std::uint16_t tag,
+                    std::uint32_t ecode) {
+  store_header(out.data(), kRlerrorSize, Type::Rlerror, tag);
+  store_le32(out.data() + kHeaderSize, ecode);
+}
+
+void encode_rflush(std::span<std::uint8_t, kRflushSize> out, std::uint16_t tag) {
+  store_header(out.data(), kRflushSize, Type::Rflush, tag);
+}
+
+void encode_tclunk(std::span<std::uint8_t, kTclunkSize> out, std::uint16_t tag, std::uint32_t fid) {
+  store_header(out.data(), kTclunkSize, Type::Tclunk, tag);
+  store_le32(out.data() + kHeaderSize, fid);
+}
+
+void encode_tflush(std::span<std::uint8_t, kTflushSize> out, std::uint16_t tag,
+                   std::uint16_t oldtag) {
+  store_header(out.data(), kTflushSize, Type::Tflush, tag);
+  store_le16(out.data() + kHeaderSize, oldtag);
+}
+
+void encode_twrite_header(std::span<std::uint8_t, kTwriteHeaderSize> out, std::uint16_t tag,
+                          std::uint32_t fid, std::uint64_t offset, std::uint32_t count) {
+  std::uint8_t* p = out.data();
+  store_header(p, kTwriteHeaderSize + count, Type::Twrite, tag);
+  store_le32(p + 7, fid);
+  store_le64(p + 11, offset);
+  store_le32(p + 19, count);
 }
 
 }  // namespace ninep::p9

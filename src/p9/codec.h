@@ -46,7 +46,8 @@ void encode_rread_header(std::span<std::uint8_t, kRreadHeaderSize> out, std::uin
 void encode_rreaddir_header(std::span<std::uint8_t, kRreadHeaderSize> out, std::uint16_t tag,
                             std::uint32_t count);
 
-// Little-endian helpers shared by the codec, the frame reader and tests.
+// Little-endian loads and stores: the only place outside the codec where wire bytes are read or
+// written by hand (the frame reader, the fixed-frame encoders below, tests).
 inline std::uint16_t load_le16(const std::uint8_t* p) {
   return std::uint16_t(p[0] | p[1] << 8);
 }
@@ -57,5 +58,36 @@ inline std::uint32_t load_le32(const std::uint8_t* p) {
 inline std::uint64_t load_le64(const std::uint8_t* p) {
   return std::uint64_t(load_le32(p)) | std::uint64_t(load_le32(p + 4)) << 32;
 }
+inline void store_le16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = std::uint8_t(v);
+  p[1] = std::uint8_t(v >> 8);
+}
+inline void store_le32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = std::uint8_t(v >> (8 * i));
+}
+inline void store_le64(std::uint8_t* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = std::uint8_t(v >> (8 * i));
+}
+
+// Fixed-size frames that the server and the client build on their hot or failure paths, where
+// the generic encode() (a visit over the Message variant plus a size pass) is not wanted. Each
+// writes exactly its k*Size bytes; the result equals encode() of the same message.
+inline constexpr std::size_t kRlerrorSize = kHeaderSize + 4;
+inline constexpr std::size_t kRflushSize = kHeaderSize;
+inline constexpr std::size_t kTclunkSize = kHeaderSize + 4;
+inline constexpr std::size_t kTflushSize = kHeaderSize + 2;
+// Twrite up to its data: size[4] type[1] tag[2] fid[4] offset[8] count[4]. The `count` data
+// bytes follow (sent from the caller's buffer, e.g. as a second iovec).
+inline constexpr std::size_t kTwriteHeaderSize = kHeaderSize + 4 + 8 + 4;
+
+void encode_rlerror(std::span<std::uint8_t, kRlerrorSize> out, std::uint16_t tag,
+                    std::uint32_t ecode);
+void encode_rflush(std::span<std::uint8_t, kRflushSize> out, std::uint16_t tag);
+void encode_tclunk(std::span<std::uint8_t, kTclunkSize> out, std::uint16_t tag, std::uint32_t fid);
+void encode_tflush(std::span<std::uint8_t, kTflushSize> out, std::uint16_t tag,
+                   std::uint16_t oldtag);
+// `count` must be at most 0xFFFFFFFF - kTwriteHeaderSize (it always is below any real msize).
+void encode_twrite_header(std::span<std::uint8_t, kTwriteHeaderSize> out, std::uint16_t tag,
+                          std::uint32_t fid, std::uint64_t offset, std::uint32_t count);
 
 }  // namespace ninep::p9

@@ -17,11 +17,11 @@ bool ReaddirBuilder::add(const Dirent& d) {
   if (out_.size() - used_ < n) return false;
   std::uint8_t* p = out_.data() + used_;
   p[0] = d.qid.type;
-  wire::store_le32(p + 1, d.qid.version);
-  wire::store_le64(p + 5, d.qid.path);
-  wire::store_le64(p + 13, d.offset);
+  store_le32(p + 1, d.qid.version);
+  store_le64(p + 5, d.qid.path);
+  store_le64(p + 13, d.offset);
   p[21] = d.type;
-  wire::store_le16(p + 22, std::uint16_t(d.name.size()));
+  store_le16(p + 22, std::uint16_t(d.name.size()));
   if (!d.name.empty()) std::memcpy(p + 24, d.name.data(), d.name.size());
   used_ += n;
   ++entries_;

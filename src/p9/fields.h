@@ -310,16 +310,4 @@ requires(Is<M, Tclunk> || Is<M, Tremove>) void fields(V& v, M& m) {
   v.u32("fid", m.fid);
 }
 
-// ---- little-endian stores (loads are in codec.h) ----
-inline void store_le16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = std::uint8_t(v);
-  p[1] = std::uint8_t(v >> 8);
-}
-inline void store_le32(std::uint8_t* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = std::uint8_t(v >> (8 * i));
-}
-inline void store_le64(std::uint8_t* p, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = std::uint8_t(v >> (8 * i));
-}
-
 }  // namespace ninep::p9::wire

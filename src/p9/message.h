@@ -424,6 +424,43 @@ std::string_view type_name(Type t);
 inline bool is_request(Type t) {
   return (static_cast<std::uint8_t>(t) & 1) == 0;
 }
+// True for the request types of 9P2000.L, the ones a server accepts: not replies, not legacy
+// 9P2000 requests (Topen, Tcreate, Tstat, Twstat), not values outside the enum.
+constexpr bool is_dotl_request(std::uint8_t t) {
+  switch (static_cast<Type>(t)) {
+    case Type::Tstatfs:
+    case Type::Tlopen:
+    case Type::Tlcreate:
+    case Type::Tsymlink:
+    case Type::Tmknod:
+    case Type::Trename:
+    case Type::Treadlink:
+    case Type::Tgetattr:
+    case Type::Tsetattr:
+    case Type::Txattrwalk:
+    case Type::Txattrcreate:
+    case Type::Treaddir:
+    case Type::Tfsync:
+    case Type::Tlock:
+    case Type::Tgetlock:
+    case Type::Tlink:
+    case Type::Tmkdir:
+    case Type::Trenameat:
+    case Type::Tunlinkat:
+    case Type::Tversion:
+    case Type::Tauth:
+    case Type::Tattach:
+    case Type::Tflush:
+    case Type::Twalk:
+    case Type::Tread:
+    case Type::Twrite:
+    case Type::Tclunk:
+    case Type::Tremove:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // A whole frame: tag plus message.
 struct Fcall {

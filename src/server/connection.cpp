@@ -1,13 +1,5 @@
 #include "server/connection.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -25,43 +17,6 @@ constexpr auto kMaxRetry = std::chrono::milliseconds(50);
 constexpr auto kStandbyDelay = std::chrono::milliseconds(1);
 // Frame buffers above this size are not kept by more than a few recycled requests.
 constexpr std::size_t kBigFrame = 64 * 1024;
-
-// The request types of 9P2000.L (legacy 9P2000 and replies are not among them).
-bool is_dotl_request(std::uint8_t t) {
-  switch (static_cast<p9::Type>(t)) {
-    case p9::Type::Tstatfs:
-    case p9::Type::Tlopen:
-    case p9::Type::Tlcreate:
-    case p9::Type::Tsymlink:
-    case p9::Type::Tmknod:
-    case p9::Type::Trename:
-    case p9::Type::Treadlink:
-    case p9::Type::Tgetattr:
-    case p9::Type::Tsetattr:
-    case p9::Type::Txattrwalk:
-    case p9::Type::Txattrcreate:
-    case p9::Type::Treaddir:
-    case p9::Type::Tfsync:
-    case p9::Type::Tlock:
-    case p9::Type::Tgetlock:
-    case p9::Type::Tlink:
-    case p9::Type::Tmkdir:
-    case p9::Type::Trenameat:
-    case p9::Type::Tunlinkat:
-    case p9::Type::Tversion:
-    case p9::Type::Tauth:
-    case p9::Type::Tattach:
-    case p9::Type::Tflush:
-    case p9::Type::Twalk:
-    case p9::Type::Tread:
-    case p9::Type::Twrite:
-    case p9::Type::Tclunk:
-    case p9::Type::Tremove:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // Requests that only look up or read metadata (or write a few pages to the page cache) and
 // cannot wait for anyone: when nothing else is in flight, the reader runs them itself instead of
@@ -87,25 +42,17 @@ bool runs_inline(const p9::Message& m) {
   }
 }
 
-bool is_socket(int fd) {
-  struct stat st {};
-  return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
 }  // namespace
 
 Connection::Connection(const ServerConfig& cfg, const std::vector<Export>& exports, const Log& log,
-                       Budget& budget, std::uint64_t id, UniqueFd stream)
+                       Budget& budget, std::uint64_t id, transport::Stream stream)
     : cfg_(cfg),
       log_(log),
       session_(cfg, exports, log, id, budget),
-      fd_(std::move(stream)),
-      wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      stream_(std::move(stream)),
       reader_(cfg.max_msize),
       running_cap_(std::max(2u, std::thread::hardware_concurrency())),
-      tags_in_use_(65536 / 64, 0) {
-  stream_is_socket_ = is_socket(fd_.get());
-}
+      tags_in_use_(65536 / 64, 0) {}
 
 Connection::~Connection() {
   for (auto& t : workers_)
@@ -114,22 +61,8 @@ Connection::~Connection() {
 
 void Connection::stop() {
   stop_requested_.store(true, std::memory_order_relaxed);
-  // A socket is read (and written) blocking; shutting it down wakes both with EOF/EPIPE.
-  if (stream_is_socket_) ::shutdown(fd_.get(), SHUT_RDWR);
-  std::uint64_t one = 1;
-  ssize_t n = ::write(wake_.get(), &one, sizeof one);
-  (void)n;
-}
-
-bool Connection::wait_stream(short events) {
-  pollfd p[2] = {{fd_.get(), events, 0}, {wake_.get(), POLLIN, 0}};
-  for (;;) {
-    int n = ::poll(p, 2, -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (p[1].revents != 0) return false;
-    return true;  // readable/writable, or an error/hangup the next read/write reports
-  }
+  // Wakes the reader (and a writer blocked on a full stream).
+  stream_.interrupt();
 }
 
 void Connection::wait_for_room() {
@@ -145,40 +78,24 @@ void Connection::wait_for_room() {
 }
 
 void Connection::run() {
-  // Sockets are read blocking: a thread asleep in read() is woken by the sender's data directly,
-  // which on small requests is much quicker than a wake-up through poll() (a serial client's
-  // round trip went from ~190 to ~110 us here). Other streams (pipes, ttys) cannot be shut down
-  // by stop(), so they are non-blocking and wait in poll() with the wake-up eventfd.
-  const int flags = fcntl(fd_.get(), F_GETFL);
-  if (flags >= 0)
-    fcntl(fd_.get(), F_SETFL, stream_is_socket_ ? flags & ~O_NONBLOCK : flags | O_NONBLOCK);
   log_.log(LogLevel::Info, "connection {}: open", id());
-  bool drained = true;
   const char* why = "closed by peer";
   for (;;) {
-    if (stop_requested_.load(std::memory_order_relaxed) ||
-        (drained && !stream_is_socket_ && !wait_stream(POLLIN))) {
+    if (stop_requested_.load(std::memory_order_relaxed)) {
       why = "stopped";
       break;
     }
     wait_for_room();
-    auto space = reader_.write_space(kReadChunk);
-    ssize_t n = ::read(fd_.get(), space.data(), space.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        drained = true;
-        continue;
-      }
-      why = std::strerror(errno);
+    auto n = stream_.read(reader_.write_space(kReadChunk));
+    if (!n) {
+      why = n.error().code == ECANCELED ? "stopped" : std::strerror(n.error().code);
       break;
     }
-    if (n == 0) {
+    if (*n == 0) {
       if (stop_requested_.load(std::memory_order_relaxed)) why = "stopped";
       break;
     }
-    drained = static_cast<std::size_t>(n) < space.size();
-    reader_.commit(static_cast<std::size_t>(n));
+    reader_.commit(*n);
     bool ok = true;
     while (ok) {
       auto frame = reader_.next();
@@ -209,12 +126,17 @@ void Connection::run() {
 }
 
 bool Connection::on_frame(p9::Bytes frame) {
-  const std::uint8_t type = frame[4];
-  const std::uint16_t tag = static_cast<std::uint16_t>(frame[5] | frame[6] << 8);
-  std::uint8_t small[16];
-  if (!is_dotl_request(type)) {
+  auto header = p9::decode_header(frame);
+  if (!header) {
+    log_.log(LogLevel::Warn, "connection {}: bad frame ({}); disconnecting", id(),
+             header.error().to_string());
+    return false;
+  }
+  const auto type = static_cast<std::uint8_t>(header->type);
+  const std::uint16_t tag = header->tag;
+  if (!p9::is_dotl_request(type)) {
     log_.log(LogLevel::Debug, "connection {}: unsupported message type {}", id(), type);
-    reply_now(small, encode_rlerror(small, tag, EOPNOTSUPP));
+    reply_error(tag, EOPNOTSUPP);
     return true;
   }
   Request* r;
@@ -233,7 +155,7 @@ bool Connection::on_frame(p9::Bytes frame) {
       recycle(r);
     }
     if (call.error().code == EOPNOTSUPP) {
-      reply_now(small, encode_rlerror(small, tag, EOPNOTSUPP));
+      reply_error(tag, EOPNOTSUPP);
       return true;
     }
     log_.log(LogLevel::Warn, "connection {}: malformed {} ({}); disconnecting", id(),
@@ -252,7 +174,7 @@ bool Connection::on_frame(p9::Bytes frame) {
       std::lock_guard lk(mu_);
       recycle(r);
     }
-    reply_now(small, encode_rlerror(small, tag, EPROTO));
+    reply_error(tag, EPROTO);
     return true;
   }
   if (type == static_cast<std::uint8_t>(p9::Type::Tflush)) {
@@ -279,8 +201,7 @@ bool Connection::admit(Request* r) {
     lk.unlock();
     log_.log(LogLevel::Warn, "connection {}: too many requests in flight (max {}); refusing one",
              id(), cfg_.max_outstanding);
-    std::uint8_t small[16];
-    reply_now(small, encode_rlerror(small, tag, EBUSY));
+    reply_error(tag, EBUSY);
     return true;
   }
   word |= bit;
@@ -334,14 +255,19 @@ void Connection::handle_version(Request* r) {
   std::uint8_t out[64];
   std::size_t len;
   const std::uint32_t msize = std::min(v.msize, cfg_.max_msize);
+  auto rlerror = [&](std::uint32_t ecode) {
+    p9::encode_rlerror(std::span<std::uint8_t, p9::kRlerrorSize>(out, p9::kRlerrorSize), r->tag,
+                       ecode);
+    return p9::kRlerrorSize;
+  };
   if (msize < kMinMsize) {
-    len = encode_rlerror(out, r->tag, EINVAL);
+    len = rlerror(EINVAL);
     versioned_ = false;
   } else {
     const bool known = v.version == p9::kVersion;
     auto n =
         p9::encode(out, r->tag, p9::Rversion{msize, known ? p9::kVersion : p9::kVersionUnknown});
-    len = n ? *n : encode_rlerror(out, r->tag, EINVAL);
+    len = n ? *n : rlerror(EINVAL);
     versioned_ = known;
     if (known) {
       session_.msize.store(msize);
@@ -390,11 +316,18 @@ void Connection::handle_flush(Request* r) {
   lk.unlock();
   std::lock_guard wl(write_mu_);
   for (std::uint16_t t : tags) {
-    std::uint8_t frame[8];
-    iovec iov{frame, encode_rflush(frame, t)};
+    std::uint8_t frame[p9::kRflushSize];
+    p9::encode_rflush(frame, t);
+    iovec iov{frame, sizeof frame};
     if (cfg_.trace) trace("->", p9::Bytes(frame, iov.iov_len));
     write_frames(std::span<iovec>(&iov, 1));
   }
+}
+
+void Connection::reply_error(std::uint16_t tag, std::uint32_t ecode) {
+  std::uint8_t frame[p9::kRlerrorSize];
+  p9::encode_rlerror(frame, tag, ecode);
+  reply_now(frame, sizeof frame);
 }
 
 void Connection::reply_now(const std::uint8_t* frame, std::size_t len) {
@@ -406,33 +339,11 @@ void Connection::reply_now(const std::uint8_t* frame, std::size_t len) {
 
 bool Connection::write_frames(std::span<iovec> iov) {
   if (broken_) return false;
-  while (!iov.empty()) {
-    ssize_t n;
-    if (stream_is_socket_) {
-      msghdr mh{};
-      mh.msg_iov = iov.data();
-      mh.msg_iovlen = iov.size();
-      // MSG_NOSIGNAL: a peer that went away must not kill the process with SIGPIPE.
-      n = ::sendmsg(fd_.get(), &mh, MSG_NOSIGNAL);
-    } else {
-      n = ::writev(fd_.get(), iov.data(), static_cast<int>(iov.size()));
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_stream(POLLOUT)) continue;
-      broken_ = true;
-      stop();
-      return false;
-    }
-    std::size_t done = static_cast<std::size_t>(n);
-    while (!iov.empty() && done >= iov.front().iov_len) {
-      done -= iov.front().iov_len;
-      iov = iov.subspan(1);
-    }
-    if (!iov.empty()) {
-      iov.front().iov_base = static_cast<std::uint8_t*>(iov.front().iov_base) + done;
-      iov.front().iov_len -= done;
-    }
+  if (!stream_.writev_all(iov)) {
+    // A partly written frame leaves the stream unusable.
+    broken_ = true;
+    stop();
+    return false;
   }
   return true;
 }
@@ -540,7 +451,7 @@ void Connection::finish(Request* r, const std::uint8_t* reply, std::size_t len) 
     }
     // The reply and the Rflush of every flush that waited for it, in one writev when possible.
     constexpr std::size_t kBatch = 16;
-    std::uint8_t flush_frames[kBatch][8];
+    std::uint8_t flush_frames[kBatch][p9::kRflushSize];
     iovec iov[1 + kBatch];
     std::size_t n = 0;
     if (send) {
@@ -549,8 +460,9 @@ void Connection::finish(Request* r, const std::uint8_t* reply, std::size_t len) 
     }
     std::size_t i = 0;
     for (std::uint16_t t : r->flush_waiters) {
-      iov[n++] = {flush_frames[i], encode_rflush(flush_frames[i], t)};
-      if (cfg_.trace) trace("->", p9::Bytes(flush_frames[i], 7));
+      p9::encode_rflush(flush_frames[i], t);
+      iov[n++] = {flush_frames[i], p9::kRflushSize};
+      if (cfg_.trace) trace("->", p9::Bytes(flush_frames[i], p9::kRflushSize));
       if (++i == kBatch) {
         write_frames(std::span<iovec>(iov, n));
         n = 0;

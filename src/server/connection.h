@@ -16,18 +16,18 @@
 #include <thread>
 #include <vector>
 
-#include "common/unique_fd.h"
 #include "p9/frame_reader.h"
 #include "server/dispatch.h"
 #include "server/request.h"
 #include "server/session.h"
+#include "transport/stream.h"
 
 namespace ninep::server {
 
 class Connection {
  public:
   Connection(const ServerConfig& cfg, const std::vector<Export>& exports, const Log& log,
-             Budget& budget, std::uint64_t id, UniqueFd stream);
+             Budget& budget, std::uint64_t id, transport::Stream stream);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -42,12 +42,12 @@ class Connection {
 
  private:
   // Reader side.
-  bool wait_stream(short events);
   void wait_for_room();
   bool on_frame(p9::Bytes frame);
   void handle_version(Request* r);
   void handle_flush(Request* r);
   void reply_now(const std::uint8_t* frame, std::size_t len);
+  void reply_error(std::uint16_t tag, std::uint32_t ecode);
   bool admit(Request* r);
   void enqueue(Request* r);
   void wake_for_queue();
@@ -70,13 +70,11 @@ class Connection {
   const ServerConfig& cfg_;
   const Log& log_;
   Session session_;
-  UniqueFd fd_;
-  UniqueFd wake_;  // eventfd: stop() makes it readable
+  transport::Stream stream_;
   std::atomic<bool> stop_requested_{false};
   p9::FrameReader reader_;
   Worker reader_worker_;  // for requests the reader runs itself
   bool versioned_ = false;
-  bool stream_is_socket_ = false;
   bool broken_ = false;  // a write failed; guarded by write_mu_
 
   std::mutex mu_;

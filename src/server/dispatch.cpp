@@ -1,42 +1,14 @@
 // Request dispatch and the handlers that create, transform and destroy fids: attach, walk,
 // clunk, remove, the extended-attribute transfers, and read/write (which serve both files and
 // attribute transfers).
-#include <sys/eventfd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <variant>
 
-#include "common/unique_fd.h"
 #include "server/dispatch_internal.h"
 
 namespace ninep::server {
-
-namespace {
-void put_le16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-}
-void put_le32(std::uint8_t* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-}  // namespace
-
-std::size_t encode_rlerror(std::uint8_t* out, std::uint16_t tag, std::uint32_t ecode) {
-  put_le32(out, 11);
-  out[4] = static_cast<std::uint8_t>(p9::Type::Rlerror);
-  put_le16(out + 5, tag);
-  put_le32(out + 7, ecode);
-  return 11;
-}
-
-std::size_t encode_rflush(std::uint8_t* out, std::uint16_t tag) {
-  put_le32(out, 7);
-  out[4] = static_cast<std::uint8_t>(p9::Type::Rflush);
-  put_le16(out + 5, tag);
-  return 7;
-}
 
 namespace detail {
 
@@ -51,16 +23,17 @@ Dispatched Ctx::error(int code) {
   if ((code == EMFILE || code == ENFILE) && !s.told_out_of_fds.load()) {
     // Not the client's fault (unless it hit the fid limit), and the client cannot say why to
     // anyone: tell the operator, once, when the process really is out of descriptors.
-    UniqueFd probe(::eventfd(0, EFD_CLOEXEC));
-    if (!probe && (errno == EMFILE || errno == ENFILE) && !s.told_out_of_fds.exchange(true))
+    const int why = descriptors_exhausted();
+    if (why != 0 && !s.told_out_of_fds.exchange(true))
       s.log.log(LogLevel::Warn,
                 "connection {}: out of file descriptors ({}): every fid holds one; raise the "
                 "limit on open files (ulimit -n){}",
-                s.conn_id, errno == EMFILE ? "the process's limit" : "the system's limit",
-                errno == EMFILE ? "" : " or fs.file-max");
+                s.conn_id, why == EMFILE ? "the process's limit" : "the system's limit",
+                why == EMFILE ? "" : " or fs.file-max");
   }
-  return {Dispatched::Outcome::Reply,
-          encode_rlerror(w.buf.data(), tag, static_cast<std::uint32_t>(code))};
+  p9::encode_rlerror(std::span<std::uint8_t, p9::kRlerrorSize>(w.buf.data(), p9::kRlerrorSize), tag,
+                     static_cast<std::uint32_t>(code));
+  return {Dispatched::Outcome::Reply, p9::kRlerrorSize};
 }
 
 Result<void> check_name(std::string_view name, bool dots_allowed) {
@@ -115,6 +88,8 @@ template <typename... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+template <typename... F>
+Overloaded(F...) -> Overloaded<F...>;  // clang 16 lacks aggregate deduction
 
 bool opens_for_writing(std::uint32_t flags) {
   const std::uint32_t acc = flags & p9::kOAccmode;

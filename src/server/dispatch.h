@@ -27,9 +27,4 @@ struct Dispatched {
 // Handles `call`. Park means: a blocking Tlock found the range taken; run it again later.
 Dispatched dispatch(Session& s, const p9::Fcall& call, Worker& w);
 
-// Writes an Rlerror frame into `out` (at least 11 bytes); returns its length.
-std::size_t encode_rlerror(std::uint8_t* out, std::uint16_t tag, std::uint32_t ecode);
-// Same for Rflush (7 bytes).
-std::size_t encode_rflush(std::uint8_t* out, std::uint16_t tag);
-
 }  // namespace ninep::server

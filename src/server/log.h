@@ -28,4 +28,9 @@ class Log {
   const ServerConfig& cfg_;
 };
 
+// EMFILE or ENFILE when the process cannot open one more descriptor right now (its own limit or
+// the system's), 0 when it can: tells a host that ran out of descriptors from a client that hit
+// its fid limit, both of which a request sees as EMFILE/ENFILE.
+int descriptors_exhausted();
+
 }  // namespace ninep::server

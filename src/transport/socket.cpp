@@ -14,8 +14,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <climits>
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -242,6 +240,64 @@ void Listener::shutdown() {
   if (fd_) ::shutdown(fd_.get(), SHUT_RDWR);
 }
 
+Result<Listener> Listener::adopt(UniqueFd fd, const ListenOptions& opts) {
+  const std::string what = fmt::format("inherited socket {}", fd.get());
+  int acc = 0, type = 0;
+  socklen_t al = sizeof acc, tl = sizeof type;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) != 0 ||
+      ::getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &type, &tl) != 0)
+    return fail_errno(what);
+  if (!acc || type != SOCK_STREAM) return fail(EINVAL, what + ": not a listening stream socket");
+  sockaddr_storage ss{};
+  socklen_t sl = sizeof ss;
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &sl) != 0) return fail_errno(what);
+  Listener l;
+  switch (ss.ss_family) {
+    case AF_UNIX: {
+      const auto* sa = reinterpret_cast<const sockaddr_un*>(&ss);
+      const std::size_t off = offsetof(sockaddr_un, sun_path);
+      const std::size_t n = sl > off ? sl - off : 0;
+      l.addr_.kind = Address::Kind::Unix;
+      if (n > 0 && sa->sun_path[0] == '\0')
+        l.addr_.path = "@" + std::string(sa->sun_path + 1, n - 1);
+      else
+        l.addr_.path = std::string(sa->sun_path, ::strnlen(sa->sun_path, n));
+      break;
+    }
+    case AF_INET:
+    case AF_INET6: {
+      char host[INET6_ADDRSTRLEN] = {};
+      l.addr_.kind = Address::Kind::Tcp;
+      if (ss.ss_family == AF_INET) {
+        const auto* sa = reinterpret_cast<const sockaddr_in*>(&ss);
+        ::inet_ntop(AF_INET, &sa->sin_addr, host, sizeof host);
+        l.addr_.port = ntohs(sa->sin_port);
+      } else {
+        const auto* sa = reinterpret_cast<const sockaddr_in6*>(&ss);
+        ::inet_ntop(AF_INET6, &sa->sin6_addr, host, sizeof host);
+        l.addr_.port = ntohs(sa->sin6_port);
+      }
+      l.addr_.host = host;
+      break;
+    }
+    case AF_VSOCK: {
+      const auto* sa = reinterpret_cast<const sockaddr_vm*>(&ss);
+      l.addr_.kind = Address::Kind::Vsock;
+      l.addr_.cid = sa->svm_cid;
+      l.addr_.vport = sa->svm_port;
+      break;
+    }
+    default:
+      return fail(EAFNOSUPPORT, fmt::format("{}: address family {} is not unix, tcp or vsock", what,
+                                            static_cast<int>(ss.ss_family)));
+  }
+  ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
+  l.fd_ = std::move(fd);
+  l.filter_ = opts.filter;
+  l.on_refused_ = opts.on_refused;
+  return l;
+}
+
 Result<Listener> listen(const Address& addr, const ListenOptions& opts) {
   Listener l;
   l.addr_ = addr;
@@ -318,73 +374,6 @@ Result<Listener> listen(const Address& addr, const ListenOptions& opts) {
   }
   if (::listen(l.fd_.get(), kBacklog) != 0) return fail_at(addr, "listen on");
   return l;
-}
-
-namespace {
-// send() with MSG_NOSIGNAL so a dead peer gives EPIPE rather than killing the process; plain
-// write() for descriptors that are not sockets (pipes, ttys).
-ssize_t write_some(int fd, const void* p, std::size_t n) {
-  ssize_t r = ::send(fd, p, n, MSG_NOSIGNAL);
-  if (r < 0 && errno == ENOTSOCK) r = ::write(fd, p, n);
-  return r;
-}
-
-ssize_t writev_some(int fd, iovec* iov, int cnt) {
-  msghdr mh{};
-  mh.msg_iov = iov;
-  mh.msg_iovlen = static_cast<std::size_t>(cnt);
-  ssize_t r = ::sendmsg(fd, &mh, MSG_NOSIGNAL);
-  if (r < 0 && errno == ENOTSOCK) r = ::writev(fd, iov, cnt);
-  return r;
-}
-}  // namespace
-
-Result<void> write_all(int fd, std::span<const std::uint8_t> buf) {
-  while (!buf.empty()) {
-    ssize_t r = write_some(fd, buf.data(), buf.size());
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno("write");
-    }
-    buf = buf.subspan(static_cast<std::size_t>(r));
-  }
-  return {};
-}
-
-Result<void> writev_all(int fd, std::span<iovec> iov) {
-  while (!iov.empty() && iov.front().iov_len == 0) iov = iov.subspan(1);
-  while (!iov.empty()) {
-    int cnt = static_cast<int>(std::min<std::size_t>(iov.size(), IOV_MAX));
-    ssize_t r = writev_some(fd, iov.data(), cnt);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno("write");
-    }
-    auto n = static_cast<std::size_t>(r);
-    while (!iov.empty() && n >= iov.front().iov_len) {
-      n -= iov.front().iov_len;
-      iov = iov.subspan(1);
-    }
-    if (n > 0) {
-      iov.front().iov_base = static_cast<std::uint8_t*>(iov.front().iov_base) + n;
-      iov.front().iov_len -= n;
-    }
-    while (!iov.empty() && iov.front().iov_len == 0) iov = iov.subspan(1);
-  }
-  return {};
-}
-
-Result<void> read_full(int fd, std::span<std::uint8_t> buf) {
-  while (!buf.empty()) {
-    ssize_t r = ::read(fd, buf.data(), buf.size());
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno("read");
-    }
-    if (r == 0) return fail(ECONNRESET, "read: connection closed by peer");
-    buf = buf.subspan(static_cast<std::size_t>(r));
-  }
-  return {};
 }
 
 }  // namespace ninep::transport

@@ -1,8 +1,8 @@
-// Dialing and listening on transport addresses, and whole-buffer I/O on stream descriptors.
+// Dialing and listening on transport addresses. (Reading and writing connected streams: stream.h,
+// included here for the whole-buffer helpers.)
 #pragma once
 
 #include <sys/types.h>
-#include <sys/uio.h>
 
 #include <atomic>
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include "common/unique_fd.h"
 #include "transport/address.h"
 #include "transport/peer.h"
+#include "transport/stream.h"
 
 namespace ninep::transport {
 
@@ -56,6 +57,13 @@ class Listener {
   // Wakes blocked accept() calls and stops accepting (safe from another thread).
   void shutdown();
 
+  // Takes over a socket that is already listening (socket activation: systemd bound it). Its
+  // address is read back from the socket (unix, tcp or vsock); opts.filter and opts.on_refused
+  // apply as for listen(), the rest of opts does not (who bound it decided). The socket file of
+  // an adopted unix listener is left in place: it belongs to whoever bound it. EINVAL when `fd`
+  // is not a listening stream socket, EAFNOSUPPORT for other address families. CLOEXEC set.
+  static Result<Listener> adopt(UniqueFd fd, const ListenOptions& opts = {});
+
  private:
   friend Result<Listener> listen(const Address&, const ListenOptions&);
   UniqueFd fd_;
@@ -70,11 +78,5 @@ Result<Listener> listen(const Address& addr, const ListenOptions& opts = {});
 
 // True when the address is a loopback TCP host (127.0.0.0/8, ::1, localhost).
 bool is_loopback_host(std::string_view host);
-
-// Writes/reads all bytes, retrying on EINTR and short transfers. read_full returns ECONNRESET
-// on EOF before `buf` is full.
-Result<void> write_all(int fd, std::span<const std::uint8_t> buf);
-Result<void> writev_all(int fd, std::span<iovec> iov);  // iov is modified
-Result<void> read_full(int fd, std::span<std::uint8_t> buf);
 
 }  // namespace ninep::transport

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "p9/dirent.h"
 
 namespace ninep::testing {
@@ -199,6 +201,56 @@ void FakeTree::run(FakeServer& fake) {
           if (!b.add(p9::Dirent{qid(e.node), cookie(i), type, e.name})) break;
         }
         fake.send(tag, p9::Rreaddir{b.data()});
+        break;
+      }
+      case p9::Type::Tmkdir: {
+        const auto& m = req->as<p9::Tmkdir>();
+        const std::size_t* d = lookup(m.dfid);
+        if (!d) {
+          fake.send(tag, p9::Rlerror{EBADF});
+          break;
+        }
+        bool exists = false;
+        for (const auto& e : nodes_[*d].entries) exists = exists || e.name == m.name;
+        if (exists) {
+          fake.send(tag, p9::Rlerror{EEXIST});
+          break;
+        }
+        std::size_t n = add_dir(*d, std::string(m.name), m.mode & 07777);
+        fake.send(tag, p9::Rmkdir{qid(n)});
+        break;
+      }
+      case p9::Type::Tunlinkat: {
+        ++unlinkats_;
+        const auto& u = req->as<p9::Tunlinkat>();
+        const std::size_t* d = lookup(u.dirfid);
+        if (!d) {
+          fake.send(tag, p9::Rlerror{EBADF});
+          break;
+        }
+        auto& entries = nodes_[*d].entries;
+        auto it = std::find_if(entries.begin(), entries.end(),
+                               [&](const Entry& e) { return e.name == u.name; });
+        if (it == entries.end()) {
+          fake.send(tag, p9::Rlerror{ENOENT});
+          break;
+        }
+        const Node& target = nodes_[it->node];
+        bool empty = std::all_of(target.entries.begin(), target.entries.end(),
+                                 [](const Entry& e) { return e.name == "." || e.name == ".."; });
+        bool is_dir = (target.mode & S_IFMT) == S_IFDIR;
+        bool want_dir = (u.flags & p9::kAtRemovedir) != 0;
+        int err = is_dir && !want_dir                                       ? EISDIR
+                  : !is_dir && want_dir                                     ? ENOTDIR
+                  : is_dir && (!empty || target.listing != Listing::Normal) ? ENOTEMPTY
+                                                                            : 0;
+        if (err) {
+          fake.send(tag, p9::Rlerror{static_cast<std::uint32_t>(err)});
+          break;
+        }
+        unlinked_.push_back(std::to_string(*d) + "/" + it->name);
+        entries.erase(it);
+        fake.send(tag, p9::Runlinkat{});
         break;
       }
       case p9::Type::Tclunk: {

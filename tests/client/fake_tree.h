@@ -1,7 +1,8 @@
 // A fake 9P server for a small in-memory tree whose listings are whatever the test says, hostile
 // ones included: names with '/', "..", duplicates, readdir cookies that cycle, listings that never
 // end, directories that contain themselves. It answers the requests a download makes (attach,
-// walk, getattr, lopen, readdir, read, readlink, clunk) on a FakeServer, from a thread.
+// walk, getattr, lopen, readdir, read, readlink, clunk) and those of mkdir and rm (mkdir,
+// unlinkat) on a FakeServer, from a thread.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +56,10 @@ class FakeTree {
   void join();
   // Treaddir requests answered so far.
   std::size_t readdirs() const { return readdirs_; }
+  // Names removed by Tunlinkat, in order, as "DIRNODE/NAME" (read after join()).
+  const std::vector<std::string>& unlinked() const { return unlinked_; }
+  // Tunlinkat requests received, whether they succeeded or not.
+  std::size_t unlinkats() const { return unlinkats_; }
 
  private:
   void run(FakeServer& fake);
@@ -63,6 +68,8 @@ class FakeTree {
   std::map<std::uint32_t, std::size_t> fids_;
   std::thread thread_;
   std::size_t readdirs_ = 0;
+  std::size_t unlinkats_ = 0;
+  std::vector<std::string> unlinked_;
 };
 
 }  // namespace ninep::testing

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <string>
 
+#include "client/attr_text.h"
+#include "client/remote_path.h"
 #include "client/tree_copy.h"
 #include "cmd_client.h"
 #include "command.h"
@@ -52,12 +54,12 @@ class Progress {
   }
   void print() {
     double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-    std::string line = human_size(double(bytes_));
+    std::string line = client::human_size(double(bytes_));
     if (total_bytes_) {
-      line += " / " + human_size(double(total_bytes_)) +
+      line += " / " + client::human_size(double(total_bytes_)) +
               fmt::format(" ({:3.0f}%)", 100.0 * double(bytes_) / double(total_bytes_));
     }
-    if (secs > 0) line += "  " + human_size(double(bytes_) / secs) + "/s";
+    if (secs > 0) line += "  " + client::human_size(double(bytes_) / secs) + "/s";
     line += fmt::format("  {}", files_);
     if (total_files_) line += fmt::format("/{}", total_files_);
     line += " files";
@@ -80,8 +82,12 @@ class Reporter : public client::TreeCopyObserver {
   Reporter(const char* cmd, Progress& progress) : cmd_(cmd), progress_(progress) {}
   void on_bytes(std::uint64_t n) override { progress_.add_bytes(n); }
   void on_file_done() override { progress_.file_done(); }
-  void on_warning(std::string_view what, const Error& e) override { warn(cmd_, what, e); }
-  void on_error(std::string_view what, const Error& e) override { report(cmd_, what, e); }
+  void on_warning(std::string_view what, const Error& e) override {
+    start_error(cmd_, client::about(what, e));
+  }
+  void on_error(std::string_view what, const Error& e) override {
+    start_error(cmd_, client::about(what, e));
+  }
 
  private:
   const char* cmd_;
@@ -90,7 +96,7 @@ class Reporter : public client::TreeCopyObserver {
 
 // The command line shared by put and get; only the order of the two paths differs.
 struct TransferArgs {
-  ClientOptions co;
+  client::RemoteOptions co;
   std::string local, remote_path;
   bool recursive = false, progress = false, force = false;
   std::uint32_t max_depth = client::TreeCopyOptions{}.max_depth;
@@ -124,7 +130,9 @@ struct TransferArgs {
   }
 };
 
-int cmd_put(int argc, char** argv) {
+}  // namespace
+
+int run_put(int argc, char** argv) {
   CLI::App app{
       "Copy a local file or (with -r) tree to the export: ninep put [-r] ADDRESS LOCAL "
       "REMOTE (into REMOTE if it is a directory; LOCAL '-' reads standard input). Symlinks are "
@@ -132,9 +140,9 @@ int cmd_put(int argc, char** argv) {
       "ninep put"};
   TransferArgs args;
   args.add_to(app, /*remote_first=*/false);
-  if (auto rc = parse_cli(app, argc, argv)) return *rc;
-  auto remote = connect_remote("put", args.co);
-  if (!remote) return 1;
+  if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
+  auto remote = client::connect_remote(args.co);
+  if (!remote) return start_error("put", remote.error());
   auto opts = args.options();
   Progress prog(args.progress || ::isatty(2));
   Reporter rep("put", prog);
@@ -149,10 +157,10 @@ int cmd_put(int argc, char** argv) {
     r = client::put_from_path(args.local, remote->root, args.remote_path, opts, rep);
   }
   prog.finish();
-  return r ? 0 : 1;
+  return r ? kExitOk : kExitError;
 }
 
-int cmd_get(int argc, char** argv) {
+int run_get(int argc, char** argv) {
   CLI::App app{
       "Copy a remote file or (with -r) tree to the local file system: ninep get [-r] [-f] "
       "ADDRESS REMOTE LOCAL (into LOCAL if it is a directory; LOCAL '-' writes standard "
@@ -165,27 +173,24 @@ int cmd_get(int argc, char** argv) {
       "ninep get"};
   TransferArgs args;
   args.add_to(app, /*remote_first=*/true);
-  if (auto rc = parse_cli(app, argc, argv)) return *rc;
-  auto remote = connect_remote("get", args.co);
-  if (!remote) return 1;
+  if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
+  auto remote = client::connect_remote(args.co);
+  if (!remote) return start_error("get", remote.error());
   const std::string &local = args.local, &remote_path = args.remote_path;
   auto opts = args.options();
   Progress prog(local != "-" && (args.progress || ::isatty(2)));
   Reporter rep("get", prog);
   auto src = remote->root.walk_path(remote_path);
-  if (!src) return report("get", remote_path, src.error());
-  if (local == "-") return client::get_to_fd(*src, 1, remote_path, opts, rep) ? 0 : 1;
+  if (!src) return start_error("get", client::about(remote_path, src.error()));
+  if (local == "-")
+    return client::get_to_fd(*src, 1, remote_path, opts, rep) ? kExitOk : kExitError;
   if (prog.enabled()) {
     if (auto size = client::measure_remote_tree(*src, opts))
       prog.set_total(size->bytes, size->files);
   }
   auto r = client::get_to_path(*src, remote_path, local, opts, rep);
   prog.finish();
-  return r ? 0 : 1;
+  return r ? kExitOk : kExitError;
 }
 
-CommandRegistration reg_put("put", "copy local files or trees to an export", &cmd_put);
-CommandRegistration reg_get("get", "copy remote files or trees to the local file system", &cmd_get);
-
-}  // namespace
 }  // namespace ninep::tool

@@ -85,6 +85,8 @@ bool print_frames(p9::FrameReader& reader, std::uint64_t& offset, bool& had_erro
   }
 }
 
+}  // namespace
+
 int run_decode(int argc, char** argv) {
   CLI::App app{"Print 9P2000.L frames (size-prefixed, concatenated) one message per line.",
                "ninep decode"};
@@ -94,21 +96,14 @@ int run_decode(int argc, char** argv) {
   app.add_option("FILE", path, "input file, '-' for standard input (default)");
   app.add_flag("--hex", hex, "input is hex text (whitespace ignored)");
   app.add_option("--msize", msize, "reject frames larger than N bytes (default: no limit)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
 
   UniqueFd owned;
   int fd = STDIN_FILENO;
   std::string name = "standard input";
   if (path != "-") {
     owned = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!owned) {
-      std::fprintf(stderr, "ninep decode: %s: %s\n", path.c_str(), std::strerror(errno));
-      return 1;
-    }
+    if (!owned) return start_error("decode", Error{errno, path});
     fd = owned.get();
     name = path;
   }
@@ -127,8 +122,7 @@ int run_decode(int argc, char** argv) {
         bytes.clear();
         if (auto r = hexdec.feed(std::string_view(text.data(), std::size_t(n)), bytes); !r) {
           std::fflush(stdout);
-          std::fprintf(stderr, "ninep decode: %s: %s\n", name.c_str(), r.error().message.c_str());
-          return 1;
+          return start_error("decode", Error{0, name + ": " + r.error().message});
         }
         auto space = reader.write_space(bytes.size());
         std::memcpy(space.data(), bytes.data(), bytes.size());
@@ -142,29 +136,21 @@ int run_decode(int argc, char** argv) {
     if (n < 0) {
       if (errno == EINTR) continue;
       std::fflush(stdout);
-      std::fprintf(stderr, "ninep decode: %s: %s\n", name.c_str(), std::strerror(errno));
-      return 1;
+      return start_error("decode", Error{errno, name});
     }
     if (n == 0) break;
-    if (!print_frames(reader, offset, had_error)) return 1;
+    if (!print_frames(reader, offset, had_error)) return kExitError;
   }
   std::fflush(stdout);
-  if (hex && hexdec.dangling()) {
-    std::fprintf(stderr, "ninep decode: %s: hex input ends in the middle of a byte\n",
-                 name.c_str());
-    return 1;
-  }
+  if (hex && hexdec.dangling())
+    return start_error("decode", Error{0, name + ": hex input ends in the middle of a byte"});
   if (reader.buffered() > 0) {
     std::fprintf(stderr,
                  "error at byte %llu: truncated frame: the stream ends after %zu of its bytes\n",
                  static_cast<unsigned long long>(offset), reader.buffered());
-    return 1;
+    return kExitError;
   }
-  return had_error ? 1 : 0;
+  return had_error ? kExitError : kExitOk;
 }
 
-CommandRegistration reg("decode", "print 9P2000.L messages from a byte stream (file or stdin)",
-                        &run_decode);
-
-}  // namespace
 }  // namespace ninep::tool

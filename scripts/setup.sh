@@ -6,7 +6,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 PKGS="cmake ninja-build g++ make pkg-config git clang-16 libclang-rt-16-dev clang-format
   libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libfuse3-dev fuse3 libpcap-dev tcpdump diod attr
+  libfuse3-dev fuse3 libpcap-dev tcpdump diod attr libsystemd-dev systemd
   qemu-system-x86 busybox-static cpio zstd xz-utils kmod
   golang-go golang-golang-x-net-dev"
 missing=""

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/version.h"
 #include "harness.h"
 
 #ifndef NINEP_BINARY
@@ -416,6 +417,17 @@ TEST_F(Cli, ConnectionsAreLoggedWithTheirPeerAndFilteredByUid) {
             1);
   EXPECT_EQ(lines(err), 1) << err;
   EXPECT_NE(err.find("--socket-group"), std::string::npos) << err;
+}
+
+TEST(CliVersion, PrintsTheProjectVersion) {
+  FILE* p = ::popen(NINEP_BINARY " --version", "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  EXPECT_EQ(::pclose(p), 0);
+  EXPECT_EQ(out, std::string("ninep ") + kVersionString + "\n");
+  EXPECT_EQ(out.rfind(std::string("ninep ") + kVersion, 0), 0u) << out;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "commands.h"
+#include "common/version.h"
 
 int main(int argc, char** argv) {
   using namespace ninep::cbpf;
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
       "cbpf: assemble, disassemble, check, run and time classic BPF programs.\n"
       "PROGRAM files may be bpf_asm text, bytecode (N,op jt jf k,...; tcpdump -ddd), a C\n"
       "array (tcpdump -dd) or a listing (tcpdump -d); the form is detected. '-' is stdin."};
+  app.set_version_flag("--version", std::string("cbpf ") + ninep::kVersionString);
   app.require_subcommand(1);
 
   const std::map<std::string, OutputFormat> formats = {

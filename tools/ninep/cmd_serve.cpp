@@ -3,6 +3,9 @@
 //   ninep serve [DIR] [--export NAME=PATH[,ro]]... [--listen ADDRESS]... [--exit-with-pid PID]
 //   ninep server9p --serve PATH:PORT|PATH=ADDRESS ... PID
 //
+// Started by systemd socket activation, it serves the passed sockets (and any --listen too), and
+// it reports readiness to systemd (Type=notify); see contrib/systemd/.
+//
 // Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM, the watched process exiting, or every
 // inherited fd: connection ending), 1 for errors at start (one line naming the path or address
 // and the errno text), 2 for usage errors.
@@ -78,8 +81,8 @@ int cmd_serve(int argc, char** argv) {
   app.add_option("--export", export_args, "NAME=PATH[,ro]: export PATH as NAME (repeatable)");
   app.add_option("--listen", listen_args,
                  "address to listen on: unix:PATH, tcp:HOST:PORT, vsock:[CID:]PORT, fd:N "
-                 "(repeatable; default unix:$XDG_RUNTIME_DIR/ninep.sock, for root "
-                 "unix:/run/ninep/ninep.sock)");
+                 "(repeatable; default: the sockets passed by systemd socket activation, "
+                 "else unix:$XDG_RUNTIME_DIR/ninep.sock, for root unix:/run/ninep/ninep.sock)");
   app.add_option("--exit-with-pid", watch, "exit when process PID exits");
   app.add_flag("--allow-remote", allow_remote, "allow listening on non-loopback TCP addresses");
   add_settings(app, settings);
@@ -105,17 +108,21 @@ int cmd_serve(int argc, char** argv) {
     if (auto a = transport::parse_address(l); !a)
       return usage_error(
           "serve", Error{a.error().code, "bad address '" + l + "': " + a.error().to_string()});
-  if (listen_args.empty()) {
-    auto path = server::default_socket_path();
-    if (!path) return start_error("serve", path.error());
-    listen_args.push_back("unix:" + *path);
-  }
 
   auto daemon = server::Daemon::prepare(watch, access, notice_for("serve"));
   if (!daemon) return start_error("serve", daemon.error());
   auto srv = server::make_local_server(*cfg, exports);
   if (!srv) return start_error("serve", srv.error());
   server::Server& server = (*daemon)->add(std::move(*srv));
+  // Sockets passed by systemd (socket activation) are served, and so is every --listen; with
+  // neither, the default socket.
+  auto activated = (*daemon)->add_activated(server);
+  if (!activated) return start_error("serve", activated.error());
+  if (listen_args.empty() && *activated == 0) {
+    auto path = server::default_socket_path();
+    if (!path) return start_error("serve", path.error());
+    listen_args.push_back("unix:" + *path);
+  }
   for (const auto& l : listen_args)
     if (auto r = (*daemon)->add_address(server, l, allow_remote); !r)
       return start_error("serve", r.error());
@@ -162,9 +169,13 @@ int cmd_server9p(int argc, char** argv) {
   return (*daemon)->run();
 }
 
-CommandRegistration reg_serve("serve", "serve host directories over 9P2000.L", &cmd_serve);
-CommandRegistration reg_server9p("server9p", "podman's server9p: --serve PATH:PORT... PID",
-                                 &cmd_server9p);
-
 }  // namespace
+
+int run_serve(int argc, char** argv) {
+  return cmd_serve(argc, argv);
+}
+int run_server9p(int argc, char** argv) {
+  return cmd_server9p(argc, argv);
+}
+
 }  // namespace ninep::tool

@@ -1,36 +1,50 @@
 // `ninep`: dispatches to the sub-command named by the first argument.
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <string>
 
 #include "command.h"
+#include "common/version.h"
 
 namespace ninep::tool {
 namespace {
 
-struct Command {
-  std::string_view summary;
-  CommandFn fn;
+// In name order: `ninep --help` lists them so.
+constexpr std::array kCommands{
+    Command{"cat", "print remote files", &run_cat},
+    Command{"client9p", "podman's client9p: mount vsock:2:PORT on DIR", &run_client9p},
+    Command{"decode", "print 9P2000.L messages from a byte stream (file or stdin)", &run_decode},
+    Command{"df", "show file system usage of an export", &run_df},
+    Command{"get", "copy remote files or trees to the local file system", &run_get},
+    Command{"ln", "create a remote hard or symbolic link", &run_ln},
+    Command{"ls", "list a remote directory (ADDRESS [PATH...])", &run_ls},
+    Command{"mkdir", "create remote directories", &run_mkdir},
+    Command{"mount", "mount an export through the kernel's 9p or FUSE", &run_mount},
+    Command{"mv", "rename or move a remote file", &run_mv},
+    Command{"put", "copy local files or trees to an export", &run_put},
+    Command{"readlink", "print the target of remote symlinks", &run_readlink},
+    Command{"rm", "remove remote files or trees", &run_rm},
+    Command{"serve", "serve host directories over 9P2000.L", &run_serve},
+    Command{"server9p", "podman's server9p: --serve PATH:PORT... PID", &run_server9p},
+    Command{"stat", "show attributes of remote files", &run_stat},
+    Command{"umount", "unmount a 9p or FUSE mount", &run_umount},
+    Command{"xattr", "list, get, set or remove remote extended attributes", &run_xattr},
 };
-
-std::map<std::string_view, Command>& registry() {
-  static std::map<std::string_view, Command> r;
-  return r;
-}
+static_assert(std::ranges::is_sorted(kCommands, {}, &Command::name));
 
 void usage(FILE* out) {
   std::fprintf(out, "usage: ninep COMMAND [ARGS...]   (ninep COMMAND --help for details)\n\n");
-  for (const auto& [name, cmd] : registry())
-    std::fprintf(out, "  %-10.*s %.*s\n", int(name.size()), name.data(), int(cmd.summary.size()),
-                 cmd.summary.data());
+  for (const Command& c : commands())
+    std::fprintf(out, "  %-10.*s %.*s\n", int(c.name.size()), c.name.data(), int(c.summary.size()),
+                 c.summary.data());
 }
 
 }  // namespace
 
-CommandRegistration::CommandRegistration(std::string_view name, std::string_view summary,
-                                         CommandFn fn) {
-  registry()[name] = Command{summary, fn};
+std::span<const Command> commands() {
+  return kCommands;
 }
 
 int parse_command_line(CLI::App& app, int argc, char** argv) {
@@ -60,13 +74,15 @@ int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+    return argc < 2 ? kExitUsage : kExitOk;
   }
-  auto it = registry().find(argv[1]);
-  if (it == registry().end()) {
-    std::fprintf(stderr, "ninep: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
-    return 2;
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("ninep %s\n", ninep::kVersionString);
+    return kExitOk;
   }
-  return it->second.fn(argc - 1, argv + 1);
+  for (const Command& c : commands())
+    if (c.name == argv[1]) return c.fn(argc - 1, argv + 1);
+  std::fprintf(stderr, "ninep: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return kExitUsage;
 }

@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -160,28 +161,90 @@ Result<void> Daemon::add_address(Server& server, std::string_view text, bool all
     ep.inherited.push_back(std::move(*fd));
     return {};
   }
-  transport::ListenOptions lo = listen_base_;
+  transport::ListenOptions lo = listen_options(server);
   lo.allow_remote_tcp = allow_remote_tcp;
+  auto l = transport::listen(*addr, lo);
+  if (!l) return std::unexpected(l.error());
+  add_listener(ep, std::move(*l));
+  return {};
+}
+
+transport::ListenOptions Daemon::listen_options(Server& server) const {
+  transport::ListenOptions lo = listen_base_;
   Server* srv = &server;
   lo.on_refused = [srv](const transport::Peer& p) {
     srv->log().log(LogLevel::Warn, "refused a connection from {} (not allowed)", p.to_string());
   };
-  auto l = transport::listen(*addr, lo);
-  if (!l) return std::unexpected(l.error());
-  const std::string where = l->address().to_string();
-  const auto& f = lo.filter;
-  const bool covered = addr->kind == Kind::Unix    ? !f.allow_uids.empty()
-                       : addr->kind == Kind::Vsock ? !f.allow_cids.empty()
-                                                   : false;
+  return lo;
+}
+
+void Daemon::add_listener(Endpoint& ep, transport::Listener l) {
+  using Kind = transport::Address::Kind;
+  const transport::Address& addr = l.address();
+  const std::string where = addr.to_string();
+  const auto& f = listen_base_.filter;
+  const bool covered = addr.kind == Kind::Unix    ? !f.allow_uids.empty()
+                       : addr.kind == Kind::Vsock ? !f.allow_cids.empty()
+                                                  : false;
   if (!f.empty() && !covered)
     notice_("warning: " + where +
             " is not restricted (--allow-uid applies to unix listeners, --allow-cid to vsock "
             "listeners)");
-  if (addr->kind == Kind::Tcp && !transport::is_loopback_host(addr->host))
+  if (addr.kind == Kind::Tcp && !transport::is_loopback_host(addr.host))
     notice_("warning: listening on " + where +
             ": 9P is not encrypted, anyone who can reach this address can use the export");
-  ep.listeners.push_back(std::move(*l));
-  return {};
+  ep.listeners.push_back(std::move(l));
+}
+
+Result<std::size_t> Daemon::add_activated(Server& server) {
+  Endpoint& ep = endpoint_of(server);
+  char** names = nullptr;
+  const int n = ::sd_listen_fds_with_names(1, &names);
+  if (n < 0) return fail(-n, "socket activation (LISTEN_FDS)");
+  std::vector<std::string> fdnames;
+  for (int i = 0; names != nullptr && names[i] != nullptr; ++i) {
+    fdnames.emplace_back(names[i]);
+    std::free(names[i]);
+  }
+  std::free(names);
+  // Every passed descriptor is ours from here: those not adopted yet close on an error.
+  std::vector<UniqueFd> fds;
+  for (int i = 0; i < n; ++i) fds.emplace_back(SD_LISTEN_FDS_START + i);
+  for (int i = 0; i < n; ++i) {
+    const int fd = fds[i].get();
+    const std::string what = "socket activation: descriptor " + std::to_string(fd) +
+                             (i < static_cast<int>(fdnames.size()) ? " (" + fdnames[i] + ")" : "");
+    if (::sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+      auto l = transport::Listener::adopt(std::move(fds[i]), listen_options(server));
+      if (!l) return fail(l.error().code, what + ": " + l.error().message);
+      add_listener(ep, std::move(*l));
+    } else if (::sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) > 0) {
+      ep.inherited.push_back(std::move(fds[i]));
+    } else {
+      return fail(EINVAL, what + ": not a stream socket");
+    }
+  }
+  return static_cast<std::size_t>(n);
+}
+
+std::string Daemon::status() const {
+  std::string out;
+  for (const auto& ep : endpoints_) {
+    if (!out.empty()) out += "; ";
+    out += "serving";
+    const char* sep = " ";
+    for (const auto& e : ep.server->exports()) {
+      out += sep + e.path + " as '" + e.name + "'" + (e.read_only ? " (read-only)" : "");
+      sep = ", ";
+    }
+    sep = " on ";
+    for (const auto& l : ep.listeners) {
+      out += sep + l.address().to_string();
+      sep = ", ";
+    }
+    if (ep.listeners.empty()) out += " on inherited connections";
+  }
+  return out;
 }
 
 std::vector<std::string> Daemon::listening() const {
@@ -226,7 +289,9 @@ void Daemon::start_serving() {
 }
 
 int Daemon::run() {
+  const std::string ready = "READY=1\nSTATUS=" + status();
   start_serving();
+  ::sd_notify(0, ready.c_str());  // a no-op without NOTIFY_SOCKET
   const bool only_inherited = acceptors_.empty();
   if (!(only_inherited && inherited_live_ == 0)) {
     for (;;) {
@@ -243,6 +308,7 @@ int Daemon::run() {
       }
     }
   }
+  ::sd_notify(0, "STOPPING=1");
   shutdown();
   return 0;
 }

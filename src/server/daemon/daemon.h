@@ -56,10 +56,18 @@ class Daemon {
   // Listens on `address` for `server` (or, for fd:N, takes that connection). Warns about
   // unencrypted remote TCP and about listeners the allow lists do not cover.
   Result<void> add_address(Server& server, std::string_view address, bool allow_remote_tcp);
+  // Adopts, for `server`, the sockets systemd passed by socket activation (LISTEN_PID,
+  // LISTEN_FDS, LISTEN_FDNAMES): a listening socket becomes a listener (the allow lists apply as
+  // for add_address()), a connected one (a unit with Accept=yes) is served as an inherited
+  // connection. Returns how many were adopted: 0 when this process was not activated. The
+  // variables are unset so that no child inherits them.
+  Result<std::size_t> add_activated(Server& server);
   // The addresses listened on, in order.
   std::vector<std::string> listening() const;
 
-  // Serves until a stop condition, then shuts down. Returns the exit status (0).
+  // Serves until a stop condition, then shuts down. Returns the exit status (0). Under a service
+  // manager (NOTIFY_SOCKET set: systemd's Type=notify) it reports READY=1, with a STATUS= naming
+  // the exports and addresses, once serving, and STOPPING=1 when shutting down.
   int run();
   // Makes run() return as SIGTERM would (from any thread; for tests and embedders).
   void stop();
@@ -72,6 +80,9 @@ class Daemon {
   };
   explicit Daemon(Notice notice) : notice_(std::move(notice)) {}
   Endpoint& endpoint_of(Server& s);
+  transport::ListenOptions listen_options(Server& server) const;
+  void add_listener(Endpoint& ep, transport::Listener l);
+  std::string status() const;
   void start_serving();
   void shutdown();
 

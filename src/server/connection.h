@@ -1,9 +1,8 @@
-// One client connection over a byte stream: a reader that frames requests and runs short
-// metadata requests itself when nothing else is in flight, handing the rest to a pool of worker
-// threads (started on demand, up to ServerConfig::threads; about one running per CPU, plus a
-// standby for when those are stuck), replies written whole with one writev under the
-// connection's write lock, Tflush answered only once the flushed request's reply is out (or it
-// was dropped before running), Tversion resetting the session.
+// One client connection over a byte stream. The reader frames requests, answers Tversion and
+// Tflush itself, and runs short metadata requests itself when nothing else is in flight; the rest
+// go to the connection's Scheduler (worker threads). The InFlightTable knows every admitted
+// request by tag, for Tflush: a flush is answered only once the flushed request's reply is out (or
+// it was dropped before running). Replies are written whole, one writev under the write lock.
 #pragma once
 
 #include <sys/uio.h>
@@ -11,14 +10,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "p9/frame_reader.h"
 #include "server/dispatch.h"
+#include "server/inflight.h"
 #include "server/request.h"
+#include "server/scheduler.h"
 #include "server/session.h"
 #include "transport/stream.h"
 
@@ -28,7 +27,7 @@ class Connection {
  public:
   Connection(const ServerConfig& cfg, const std::vector<Export>& exports, const Log& log,
              Budget& budget, std::uint64_t id, transport::Stream stream);
-  ~Connection();
+  ~Connection() = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -46,26 +45,23 @@ class Connection {
   bool on_frame(p9::Bytes frame);
   void handle_version(Request* r);
   void handle_flush(Request* r);
+  bool admit(Request* r);
+
+  // Running a request (on a worker, or on the reader) and answering it.
+  void execute(Request* r, HandlerScratch& scratch);
+  void park(Request* r);
+  void finish(Request* r, const std::uint8_t* reply, std::size_t len);
+
+  // Writing replies.
   void reply_now(const std::uint8_t* frame, std::size_t len);
   void reply_error(std::uint16_t tag, std::uint32_t ecode);
-  bool admit(Request* r);
-  void enqueue(Request* r);
-  void wake_for_queue();
-
-  // Worker side.
-  void worker_main();
-  void execute(Request* r, Worker& w);
-  void finish(Request* r, const std::uint8_t* reply, std::size_t len);
-  void park(Request* r);
-  Request* take_due_parked(std::chrono::steady_clock::time_point now);
-  bool write_frames(std::span<iovec> iov);
-
-  // Bookkeeping (mu_ held).
-  Request* get_request();
-  void recycle(Request* r);
-  void unlink_inflight(Request* r);
-  void abort_outstanding();
+  void reply_flushes(const std::vector<std::uint16_t>& tags);
+  bool write_frames(std::span<iovec> iov);  // write_mu_ held
   void trace(const char* dir, p9::Bytes frame) const;
+
+  // mu_ held.
+  void recycle(Request* r);
+  void abort_outstanding();
 
   const ServerConfig& cfg_;
   const Log& log_;
@@ -73,32 +69,16 @@ class Connection {
   transport::Stream stream_;
   std::atomic<bool> stop_requested_{false};
   p9::FrameReader reader_;
-  Worker reader_worker_;  // for requests the reader runs itself
+  HandlerScratch reader_scratch_;  // for requests the reader runs itself
   bool versioned_ = false;
-  bool broken_ = false;  // a write failed; guarded by write_mu_
 
-  std::mutex mu_;
-  std::condition_variable work_cv_;  // workers: queue or parked retries
-  std::condition_variable idle_cv_;  // reader: waiting for executing requests to finish
+  std::mutex mu_;                    // guards table_, scheduler_ and the requests in them
   std::condition_variable room_cv_;  // reader: waiting for frames in flight to be freed
-  Request* queue_head_ = nullptr;
-  Request* queue_tail_ = nullptr;
-  Request* parked_ = nullptr;    // singly linked through queue_next
-  Request* inflight_ = nullptr;  // doubly linked through prev/next
-  std::uint32_t inflight_count_ = 0;
-  std::uint32_t executing_ = 0;
-  std::uint32_t idle_workers_ = 0;
-  // Workers running at once before queued requests wait for one of them (CPUs, at least 2).
-  const std::uint32_t running_cap_;
-  bool standby_ = false;      // an idle worker waits with a deadline for the queue's head
-  std::uint32_t waking_ = 0;  // workers notified or started that have not looked at the queue
-  bool stopping_ = false;
-  std::vector<std::uint64_t> tags_in_use_;  // bitmap of 65536 tags
-  std::vector<std::unique_ptr<Request>> requests_;
-  std::vector<Request*> free_requests_;
-  std::vector<std::thread> workers_;
+  InFlightTable table_;
+  Scheduler scheduler_;
 
   std::mutex write_mu_;
+  bool broken_ = false;  // a write failed; guarded by write_mu_
 };
 
 }  // namespace ninep::server

@@ -12,13 +12,13 @@ namespace ninep::server {
 
 namespace detail {
 
-Dispatched Ctx::reply(const p9::Message& m) {
+Dispatched RequestContext::reply(const p9::Message& m) {
   auto n = p9::encode(std::span<std::uint8_t>(w.buf.data(), msize - 1), tag, m);
   if (!n) return error(ERANGE);
   return {Dispatched::Outcome::Reply, *n};
 }
 
-Dispatched Ctx::error(int code) {
+Dispatched RequestContext::error(int code) {
   if (code <= 0) code = EIO;
   if ((code == EMFILE || code == ENFILE) && !s.told_out_of_fds.load()) {
     // Not the client's fault (unless it hit the fid limit), and the client cannot say why to
@@ -121,6 +121,17 @@ std::optional<std::uint32_t> fid_it_changes(const p9::Message& m) {
                     m);
 }
 
+int refused_by_export(Session& s, const p9::Message& m) {
+  if (auto changed = fid_it_changes(m)) {
+    FidRef f = s.fids.get(*changed);
+    if (f && f->exp->read_only) {
+      if (std::holds_alternative<p9::Tremove>(m)) s.fids.take(*changed);  // clunked anyway
+      return EROFS;
+    }
+  }
+  return 0;
+}
+
 namespace {
 
 const Export* find_export(Session& s, std::string_view aname) {
@@ -137,11 +148,11 @@ const Export* find_export(Session& s, std::string_view aname) {
 
 // This server needs no authentication; like diod, answer that there is no authentication file.
 // The Linux client then attaches with afid = NOFID.
-Dispatched handle(Ctx& c, const p9::Tauth&) {
+Dispatched handle(RequestContext& c, const p9::Tauth&) {
   return c.error(ENOENT);
 }
 
-Dispatched handle(Ctx& c, const p9::Tattach& m) {
+Dispatched handle(RequestContext& c, const p9::Tattach& m) {
   const Export* exp = find_export(c.s, m.aname);
   if (exp == nullptr) return c.error(ENOENT);
   const IdentityMapping& map = c.s.cfg.identity;
@@ -163,7 +174,7 @@ Dispatched handle(Ctx& c, const p9::Tattach& m) {
   return c.reply(p9::Rattach{qid});
 }
 
-Dispatched handle(Ctx& c, const p9::Twalk& m) {
+Dispatched handle(RequestContext& c, const p9::Twalk& m) {
   auto src = lookup_file(c.s, m.fid);
   if (!src) return c.error(src.error());
   Fid& f = **src;
@@ -219,7 +230,7 @@ Dispatched handle(Ctx& c, const p9::Twalk& m) {
   return c.reply(out);
 }
 
-Dispatched handle(Ctx& c, const p9::Tclunk& m) {
+Dispatched handle(RequestContext& c, const p9::Tclunk& m) {
   FidRef f = c.s.fids.take(m.fid);
   if (!f) return c.error(EBADF);
   if (f->kind != Fid::Kind::XattrWrite) return c.reply(p9::Rclunk{});
@@ -235,7 +246,7 @@ Dispatched handle(Ctx& c, const p9::Tclunk& m) {
   return c.reply(p9::Rclunk{});
 }
 
-Dispatched handle(Ctx& c, const p9::Tremove& m) {
+Dispatched handle(RequestContext& c, const p9::Tremove& m) {
   FidRef f = c.s.fids.take(m.fid);  // clunked even when the remove fails
   if (!f) return c.error(EBADF);
   if (f->kind != Fid::Kind::File) return c.error(EBADF);
@@ -245,7 +256,7 @@ Dispatched handle(Ctx& c, const p9::Tremove& m) {
   return c.reply(p9::Rremove{});
 }
 
-Dispatched handle(Ctx& c, const p9::Txattrwalk& m) {
+Dispatched handle(RequestContext& c, const p9::Txattrwalk& m) {
   auto src = lookup_file(c.s, m.fid);
   if (!src) return c.error(src.error());
   Fid& f = **src;
@@ -276,7 +287,7 @@ Dispatched handle(Ctx& c, const p9::Txattrwalk& m) {
   return c.reply(p9::Rxattrwalk{size});
 }
 
-Dispatched handle(Ctx& c, const p9::Txattrcreate& m) {
+Dispatched handle(RequestContext& c, const p9::Txattrcreate& m) {
   constexpr std::uint64_t kMaxXattrSize = 65536;  // Linux XATTR_SIZE_MAX
   constexpr std::uint32_t kKnownFlags = 1 | 2;    // XATTR_CREATE | XATTR_REPLACE
   auto src = lookup_file(c.s, m.fid);
@@ -297,7 +308,7 @@ Dispatched handle(Ctx& c, const p9::Txattrcreate& m) {
   return c.reply(p9::Rxattrcreate{});
 }
 
-Dispatched handle(Ctx& c, const p9::Tread& m) {
+Dispatched handle(RequestContext& c, const p9::Tread& m) {
   auto ref = lookup(c.s, m.fid);
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
@@ -325,7 +336,7 @@ Dispatched handle(Ctx& c, const p9::Tread& m) {
   return {Dispatched::Outcome::Reply, p9::kRreadHeaderSize + n};
 }
 
-Dispatched handle(Ctx& c, const p9::Twrite& m) {
+Dispatched handle(RequestContext& c, const p9::Twrite& m) {
   auto ref = lookup(c.s, m.fid);
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
@@ -353,18 +364,12 @@ Dispatched handle(Ctx& c, const p9::Twrite& m) {
 
 }  // namespace detail
 
-Dispatched dispatch(Session& s, const p9::Fcall& call, Worker& w) {
+Dispatched dispatch(Session& s, const p9::Fcall& call, HandlerScratch& w) {
   using namespace detail;
   const std::uint32_t msize = s.msize.load(std::memory_order_relaxed);
   if (w.buf.size() < msize) w.buf.resize(msize);
-  Ctx c{s, w, call.tag, msize};
-  if (auto changed = fid_it_changes(call.msg)) {
-    FidRef f = s.fids.get(*changed);
-    if (f && f->exp->read_only) {
-      if (std::holds_alternative<p9::Tremove>(call.msg)) s.fids.take(*changed);  // clunked anyway
-      return c.error(EROFS);
-    }
-  }
+  RequestContext c{s, w, call.tag, msize};
+  if (int refused = refused_by_export(s, call.msg); refused != 0) return c.error(refused);
   return std::visit([&c](const auto& m) { return handle(c, m); }, call.msg);
 }
 

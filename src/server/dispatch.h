@@ -12,8 +12,8 @@
 
 namespace ninep::server {
 
-// What one worker thread keeps between requests, so handling a request does not allocate.
-struct Worker {
+// What a thread that runs requests keeps between requests, so handling a request does not allocate.
+struct HandlerScratch {
   std::vector<std::uint8_t> buf;  // the reply frame (grown to the connection's msize)
   std::vector<char> scratch;      // readlink targets
   LockHolder holder;              // Tgetlock answers
@@ -21,10 +21,10 @@ struct Worker {
 
 struct Dispatched {
   enum class Outcome : std::uint8_t { Reply, Park } outcome = Outcome::Reply;
-  std::size_t len = 0;  // reply frame length in Worker::buf
+  std::size_t len = 0;  // reply frame length in HandlerScratch::buf
 };
 
 // Handles `call`. Park means: a blocking Tlock found the range taken; run it again later.
-Dispatched dispatch(Session& s, const p9::Fcall& call, Worker& w);
+Dispatched dispatch(Session& s, const p9::Fcall& call, HandlerScratch& w);
 
 }  // namespace ninep::server

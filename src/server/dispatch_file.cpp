@@ -43,7 +43,7 @@ Result<void> charge_open(Session& s, Fid& f) {
 
 }  // namespace
 
-Dispatched handle(Ctx& c, const p9::Tlopen& m) {
+Dispatched handle(RequestContext& c, const p9::Tlopen& m) {
   auto ref = lookup_file(c.s, m.fid);
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
@@ -57,7 +57,7 @@ Dispatched handle(Ctx& c, const p9::Tlopen& m) {
   return c.reply(p9::Rlopen{*qid, 0});
 }
 
-Dispatched handle(Ctx& c, const p9::Tlcreate& m) {
+Dispatched handle(RequestContext& c, const p9::Tlcreate& m) {
   auto ref = lookup_file(c.s, m.fid);
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
@@ -72,7 +72,7 @@ Dispatched handle(Ctx& c, const p9::Tlcreate& m) {
   return c.reply(p9::Rlcreate{*qid, 0});
 }
 
-Dispatched handle(Ctx& c, const p9::Tgetattr& m) {
+Dispatched handle(RequestContext& c, const p9::Tgetattr& m) {
   auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   p9::Rgetattr out;
@@ -84,7 +84,7 @@ Dispatched handle(Ctx& c, const p9::Tgetattr& m) {
   return c.reply(out);
 }
 
-Dispatched handle(Ctx& c, const p9::Tsetattr& m) {
+Dispatched handle(RequestContext& c, const p9::Tsetattr& m) {
   auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   p9::Tsetattr req = m;
@@ -95,7 +95,7 @@ Dispatched handle(Ctx& c, const p9::Tsetattr& m) {
   return c.reply(p9::Rsetattr{});
 }
 
-Dispatched handle(Ctx& c, const p9::Tstatfs& m) {
+Dispatched handle(RequestContext& c, const p9::Tstatfs& m) {
   auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   p9::Rstatfs out;
@@ -103,7 +103,7 @@ Dispatched handle(Ctx& c, const p9::Tstatfs& m) {
   return c.reply(out);
 }
 
-Dispatched handle(Ctx& c, const p9::Treadlink& m) {
+Dispatched handle(RequestContext& c, const p9::Treadlink& m) {
   auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   if (c.w.scratch.size() < 4096) c.w.scratch.resize(4096);
@@ -112,7 +112,7 @@ Dispatched handle(Ctx& c, const p9::Treadlink& m) {
   return c.reply(p9::Rreadlink{std::string_view(c.w.scratch.data(), *n)});
 }
 
-Dispatched handle(Ctx& c, const p9::Treaddir& m) {
+Dispatched handle(RequestContext& c, const p9::Treaddir& m) {
   // What a backend keeps for a directory stream (localfs: a getdents buffer).
   constexpr std::uint64_t kDirectoryStreamBytes = 32 * 1024;
   auto u = use(c.s, m.fid);
@@ -131,14 +131,14 @@ Dispatched handle(Ctx& c, const p9::Treaddir& m) {
   return {Dispatched::Outcome::Reply, p9::kRreadHeaderSize + builder.size()};
 }
 
-Dispatched handle(Ctx& c, const p9::Tfsync& m) {
+Dispatched handle(RequestContext& c, const p9::Tfsync& m) {
   auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   if (auto r = u->backend().fsync(u->node(), m.datasync != 0); !r) return c.error(r.error());
   return c.reply(p9::Rfsync{});
 }
 
-Dispatched handle(Ctx& c, const p9::Tlock& m) {
+Dispatched handle(RequestContext& c, const p9::Tlock& m) {
   auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   if (m.type > p9::kLockUnlck || m.client_id.size() > kMaxLockClientId) return c.error(EINVAL);
@@ -150,7 +150,7 @@ Dispatched handle(Ctx& c, const p9::Tlock& m) {
   return c.reply(p9::Rlock{*status});
 }
 
-Dispatched handle(Ctx& c, const p9::Tgetlock& m) {
+Dispatched handle(RequestContext& c, const p9::Tgetlock& m) {
   auto u = use(c.s, m.fid);
   if (!u) return c.error(u.error());
   if (m.type > p9::kLockUnlck || m.client_id.size() > kMaxLockClientId) return c.error(EINVAL);
@@ -165,7 +165,7 @@ Dispatched handle(Ctx& c, const p9::Tgetlock& m) {
   return c.reply(p9::Rgetlock{h.type, h.start, h.length, h.proc_id, client_id});
 }
 
-Dispatched handle(Ctx& c, const p9::Tmkdir& m) {
+Dispatched handle(RequestContext& c, const p9::Tmkdir& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   auto u = use(c.s, m.dfid);
   if (!u) return c.error(u.error());
@@ -174,7 +174,7 @@ Dispatched handle(Ctx& c, const p9::Tmkdir& m) {
   return c.reply(p9::Rmkdir{*qid});
 }
 
-Dispatched handle(Ctx& c, const p9::Tsymlink& m) {
+Dispatched handle(RequestContext& c, const p9::Tsymlink& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if (m.symtgt.empty()) return c.error(ENOENT);
   if (m.symtgt.find('\0') != std::string_view::npos) return c.error(EINVAL);
@@ -186,7 +186,7 @@ Dispatched handle(Ctx& c, const p9::Tsymlink& m) {
   return c.reply(p9::Rsymlink{*qid});
 }
 
-Dispatched handle(Ctx& c, const p9::Tmknod& m) {
+Dispatched handle(RequestContext& c, const p9::Tmknod& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   auto u = use(c.s, m.dfid);
   if (!u) return c.error(u.error());
@@ -195,7 +195,7 @@ Dispatched handle(Ctx& c, const p9::Tmknod& m) {
   return c.reply(p9::Rmknod{*qid});
 }
 
-Dispatched handle(Ctx& c, const p9::Tlink& m) {
+Dispatched handle(RequestContext& c, const p9::Tlink& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if (m.dfid == m.fid) return c.error(EINVAL);
   auto dir = use(c.s, m.dfid);
@@ -208,7 +208,7 @@ Dispatched handle(Ctx& c, const p9::Tlink& m) {
   return c.reply(p9::Rlink{});
 }
 
-Dispatched handle(Ctx& c, const p9::Trename& m) {
+Dispatched handle(RequestContext& c, const p9::Trename& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if (m.dfid == m.fid) return c.error(EINVAL);
   auto file = use(c.s, m.fid);
@@ -221,7 +221,7 @@ Dispatched handle(Ctx& c, const p9::Trename& m) {
   return c.reply(p9::Rrename{});
 }
 
-Dispatched handle(Ctx& c, const p9::Trenameat& m) {
+Dispatched handle(RequestContext& c, const p9::Trenameat& m) {
   if (auto r = check_name(m.oldname, false); !r) return c.error(r.error());
   if (auto r = check_name(m.newname, false); !r) return c.error(r.error());
   auto olddir = use(c.s, m.olddirfid);
@@ -239,7 +239,7 @@ Dispatched handle(Ctx& c, const p9::Trenameat& m) {
   return c.reply(p9::Rrenameat{});
 }
 
-Dispatched handle(Ctx& c, const p9::Tunlinkat& m) {
+Dispatched handle(RequestContext& c, const p9::Tunlinkat& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if ((m.flags & ~p9::kAtRemovedir) != 0) return c.error(EINVAL);
   auto u = use(c.s, m.dirfid);

@@ -12,9 +12,9 @@
 
 namespace ninep::server::detail {
 
-struct Ctx {
+struct RequestContext {
   Session& s;
-  Worker& w;
+  HandlerScratch& w;
   std::uint16_t tag;
   std::uint32_t msize;
 
@@ -42,42 +42,46 @@ Result<FidRef> lookup_file(Session& s, std::uint32_t fid);
 // Switches the thread to the fid's user.
 Result<void> become(const Fid& f);
 
+// The one place a request meets its export's rules before a handler runs: the errno it is
+// refused with, or 0. Today that is read-only exports; a per-export request policy runs here.
+int refused_by_export(Session& s, const p9::Message& m);
+
 // The fid whose export a request would change (nullopt for requests that change nothing): the
 // one place where read-only exports are decided. (The backend refuses writes on its own too.)
 std::optional<std::uint32_t> fid_it_changes(const p9::Message& m);
 
 // One handler per request type; the rest (replies, Tversion and Tflush, which the connection
 // handles) are not supported here.
-Dispatched handle(Ctx& c, const p9::Tauth& m);
-Dispatched handle(Ctx& c, const p9::Tattach& m);
-Dispatched handle(Ctx& c, const p9::Twalk& m);
-Dispatched handle(Ctx& c, const p9::Tclunk& m);
-Dispatched handle(Ctx& c, const p9::Tremove& m);
-Dispatched handle(Ctx& c, const p9::Txattrwalk& m);
-Dispatched handle(Ctx& c, const p9::Txattrcreate& m);
-Dispatched handle(Ctx& c, const p9::Tread& m);
-Dispatched handle(Ctx& c, const p9::Twrite& m);
+Dispatched handle(RequestContext& c, const p9::Tauth& m);
+Dispatched handle(RequestContext& c, const p9::Tattach& m);
+Dispatched handle(RequestContext& c, const p9::Twalk& m);
+Dispatched handle(RequestContext& c, const p9::Tclunk& m);
+Dispatched handle(RequestContext& c, const p9::Tremove& m);
+Dispatched handle(RequestContext& c, const p9::Txattrwalk& m);
+Dispatched handle(RequestContext& c, const p9::Txattrcreate& m);
+Dispatched handle(RequestContext& c, const p9::Tread& m);
+Dispatched handle(RequestContext& c, const p9::Twrite& m);
 
-Dispatched handle(Ctx& c, const p9::Tlopen& m);
-Dispatched handle(Ctx& c, const p9::Tlcreate& m);
-Dispatched handle(Ctx& c, const p9::Tgetattr& m);
-Dispatched handle(Ctx& c, const p9::Tsetattr& m);
-Dispatched handle(Ctx& c, const p9::Tstatfs& m);
-Dispatched handle(Ctx& c, const p9::Treadlink& m);
-Dispatched handle(Ctx& c, const p9::Treaddir& m);
-Dispatched handle(Ctx& c, const p9::Tfsync& m);
-Dispatched handle(Ctx& c, const p9::Tlock& m);
-Dispatched handle(Ctx& c, const p9::Tgetlock& m);
+Dispatched handle(RequestContext& c, const p9::Tlopen& m);
+Dispatched handle(RequestContext& c, const p9::Tlcreate& m);
+Dispatched handle(RequestContext& c, const p9::Tgetattr& m);
+Dispatched handle(RequestContext& c, const p9::Tsetattr& m);
+Dispatched handle(RequestContext& c, const p9::Tstatfs& m);
+Dispatched handle(RequestContext& c, const p9::Treadlink& m);
+Dispatched handle(RequestContext& c, const p9::Treaddir& m);
+Dispatched handle(RequestContext& c, const p9::Tfsync& m);
+Dispatched handle(RequestContext& c, const p9::Tlock& m);
+Dispatched handle(RequestContext& c, const p9::Tgetlock& m);
 
-Dispatched handle(Ctx& c, const p9::Tmkdir& m);
-Dispatched handle(Ctx& c, const p9::Tsymlink& m);
-Dispatched handle(Ctx& c, const p9::Tmknod& m);
-Dispatched handle(Ctx& c, const p9::Tlink& m);
-Dispatched handle(Ctx& c, const p9::Trename& m);
-Dispatched handle(Ctx& c, const p9::Trenameat& m);
-Dispatched handle(Ctx& c, const p9::Tunlinkat& m);
+Dispatched handle(RequestContext& c, const p9::Tmkdir& m);
+Dispatched handle(RequestContext& c, const p9::Tsymlink& m);
+Dispatched handle(RequestContext& c, const p9::Tmknod& m);
+Dispatched handle(RequestContext& c, const p9::Tlink& m);
+Dispatched handle(RequestContext& c, const p9::Trename& m);
+Dispatched handle(RequestContext& c, const p9::Trenameat& m);
+Dispatched handle(RequestContext& c, const p9::Tunlinkat& m);
 template <typename M>
-Dispatched handle(Ctx& c, const M&) {
+Dispatched handle(RequestContext& c, const M&) {
   return c.error(EOPNOTSUPP);
 }
 

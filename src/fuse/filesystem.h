@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "client/fid.h"
@@ -55,6 +56,9 @@ struct FileSystemOptions {
 class FileSystem {
  public:
   FileSystem(Connection& conn, const FileSystemOptions& opts);
+  ~FileSystem();
+  FileSystem(const FileSystem&) = delete;
+  FileSystem& operator=(const FileSystem&) = delete;
 
   static const fuse_lowlevel_ops& operations();  // userdata: FileSystem*
 
@@ -96,7 +100,7 @@ class FileSystem {
 
   std::size_t inodes() const { return inodes_.size(); }
   std::size_t inode_fids() const { return inodes_.fids(); }
-  std::uint64_t open_handles() const { return open_handles_.load(); }
+  std::uint64_t open_handles() const;
 
  private:
   struct Attempt;  // one try of an operation against one connection generation
@@ -153,6 +157,10 @@ class FileSystem {
 
   double entry_timeout() const;
   double attr_timeout() const;
+  // Records `h` as given to the kernel and returns it as an fh; forget() undoes it.
+  std::uint64_t hand_out(OpenHandle* h);
+  void forget(OpenHandle* h);
+
   bool connection_alive() const { return conn_.current().alive(); }
 
   Connection& conn_;
@@ -160,7 +168,10 @@ class FileSystem {
   InodeTable inodes_;
   fuse_session* session_ = nullptr;
   std::function<void()> on_ready_;
-  std::atomic<std::uint64_t> open_handles_{0};
+  // Handles given to the kernel (fuse_file_info::fh) and not released yet: freed with the file
+  // system when no release comes (the session ended with files still open).
+  mutable std::mutex handles_mu_;
+  std::unordered_set<OpenHandle*> handles_;
   std::uint32_t max_io_ = 0;
   gid_t start_gid_ = 0;  // primary group of the connection's start uid
   WorkPool lookups_{8};  // readdirplus looks its entries up in parallel

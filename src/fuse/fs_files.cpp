@@ -74,11 +74,30 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
     if (opts_.cache != CacheMode::Loose) inodes_.keep_cache(*(*h)->node, 0);
     fi->direct_io = (fi->flags & O_DIRECT) != 0;
   }
-  fi->fh = reinterpret_cast<std::uintptr_t>(h->get());
+  fi->fh = hand_out(h->get());
   // A failed reply means the opener is gone and no release will come: drop the handle.
-  if (fuse_reply_open(req, fi) != 0) return;
-  open_handles_.fetch_add(1);
-  h->release();
+  if (fuse_reply_open(req, fi) != 0) return forget(h->get());
+  (void)h->release();  // owned by handles_ until release()
+}
+
+std::uint64_t FileSystem::hand_out(OpenHandle* h) {
+  std::lock_guard lk(handles_mu_);
+  handles_.insert(h);
+  return reinterpret_cast<std::uintptr_t>(h);
+}
+
+void FileSystem::forget(OpenHandle* h) {
+  std::lock_guard lk(handles_mu_);
+  handles_.erase(h);
+}
+
+std::uint64_t FileSystem::open_handles() const {
+  std::lock_guard lk(handles_mu_);
+  return handles_.size();
+}
+
+FileSystem::~FileSystem() {
+  for (OpenHandle* h : handles_) delete h;
 }
 
 void FileSystem::create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
@@ -113,13 +132,13 @@ void FileSystem::create(fuse_req_t req, fuse_ino_t parent, const char* name, mod
   inodes_.set_open_fid(*c->handle->node, c->handle->fid, c->handle->uid);
   fi->keep_cache = 0;
   fi->direct_io = (fi->flags & O_DIRECT) != 0;
-  fi->fh = reinterpret_cast<std::uintptr_t>(c->handle.get());
+  fi->fh = hand_out(c->handle.get());
   if (fuse_reply_create(req, &c->entry, fi) != 0) {
+    forget(c->handle.get());
     inodes_.unremember(c->entry.ino);
     return;  // the handle is dropped (clunked) here
   }
-  open_handles_.fetch_add(1);
-  c->handle.release();
+  (void)c->handle.release();  // owned by handles_ until release()
 }
 
 void FileSystem::read(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi) {
@@ -165,8 +184,8 @@ void FileSystem::release(fuse_req_t req, fuse_file_info* fi) {
   // below is asynchronous, so release them explicitly first: another process may try to take
   // them the moment close() returns.
   if (fi->flock_release) unlock_all(*h, fi->lock_owner);
+  forget(h);
   delete h;  // drops the fid: clunked asynchronously
-  open_handles_.fetch_sub(1);
   fuse_reply_err(req, 0);
 }
 

@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "client/dir_listing.h"
+#include "client/remote_path.h"
 #include "client/session.h"
 #include "client/tree_copy.h"
+#include "client/tree_copy_run.h"
 #include "common/unique_fd.h"
 #include "p9/message.h"
 
@@ -35,13 +37,6 @@ std::string quoted(std::string_view name) {
     }
   }
   return out + "\"";
-}
-
-std::string join(std::string_view dir, std::string_view name) {
-  if (dir.empty()) return std::string(name);
-  std::string out(dir);
-  if (out.back() != '/') out += '/';
-  return out + std::string(name);
 }
 
 // The last component of a remote path, or "" for the root ("/", "", ".", "..").
@@ -134,10 +129,9 @@ std::vector<const DirEntry*> usable_entries(const std::vector<DirEntry>& list, B
   return out;
 }
 
-class Downloader {
+class Downloader : public TreeCopyRun {
  public:
-  Downloader(const TreeCopyOptions& opts, TreeCopyObserver& obs)
-      : opts_(opts), obs_(obs), buf_(std::max<std::size_t>(opts.buffer_size, 4096)) {}
+  using TreeCopyRun::TreeCopyRun;
 
   // Copies `remote_name` in `parent` ("" = `parent` itself) to `name` in `dir_fd`. `shown` and
   // `local` name the remote and the local side in messages.
@@ -184,7 +178,8 @@ class Downloader {
     if (!dfd) return error(local, dfd.error());
     auto usable = usable_entries(*entries, [&](const Error& e) { error(shown, e); });
     for (const DirEntry* e : usable) {
-      copy(*f, e->name, dfd->get(), e->name, join(shown, e->name), join(local, e->name), depth + 1);
+      copy(*f, e->name, dfd->get(), e->name, join_path(shown, e->name), join_path(local, e->name),
+           depth + 1);
       if (stopped_) break;
     }
     ::fchmod(dfd->get(), perm);
@@ -248,16 +243,6 @@ class Downloader {
     return std::move(*entries);
   }
 
-  void error(std::string_view what, const Error& e) {
-    obs_.on_error(what, e);
-    if (!first_)
-      first_ = Error{e.code,
-                     e.message.empty() ? std::string(what) : std::string(what) + ": " + e.message};
-  }
-  void fatal(std::string_view what, const Error& e) {
-    error(what, e);
-    stopped_ = true;
-  }
   // A failed request: if the connection is gone, nothing else can succeed.
   void remote_error(std::string_view what, const Error& e) {
     error(what, e);
@@ -268,19 +253,10 @@ class Downloader {
   }
 
   void set_session(Session* s) { session_ = s; }
-  Result<void> result() const {
-    if (first_) return std::unexpected(*first_);
-    return {};
-  }
 
  private:
-  const TreeCopyOptions& opts_;
-  TreeCopyObserver& obs_;
-  std::vector<std::uint8_t> buf_;
   Session* session_ = nullptr;
   std::uint64_t entries_ = 0;
-  bool stopped_ = false;
-  std::optional<Error> first_;
 };
 
 Result<void> get_into(const Fid& src, int dir_fd, const std::string& name, std::string_view shown,
@@ -354,7 +330,7 @@ Result<void> get_to_path(const Fid& src, std::string_view remote_path, const std
     dir = local;
     name = remote_base(remote_path);
     if (name.empty()) name = "export";
-    shown_local = join(local, name);
+    shown_local = join_path(local, name);
   } else {
     std::string_view p = local;
     while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);

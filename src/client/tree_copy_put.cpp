@@ -11,29 +11,15 @@
 #include <optional>
 #include <vector>
 
+#include "client/remote_path.h"
 #include "client/session.h"
 #include "client/tree_copy.h"
+#include "client/tree_copy_run.h"
 #include "common/unique_fd.h"
 #include "p9/message.h"
 
 namespace ninep::client {
 namespace {
-
-std::string join(std::string_view dir, std::string_view name) {
-  if (dir.empty()) return std::string(name);
-  std::string out(dir);
-  if (out.back() != '/') out += '/';
-  while (!name.empty() && name.front() == '/') name.remove_prefix(1);
-  return out + std::string(name);
-}
-
-// "a/b/c" -> ("a/b", "c"); "c" -> ("", "c"); trailing slashes ignored.
-std::pair<std::string, std::string> split_parent(std::string_view path) {
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  auto slash = path.rfind('/');
-  if (slash == std::string_view::npos) return {"", std::string(path)};
-  return {std::string(path.substr(0, slash == 0 ? 1 : slash)), std::string(path.substr(slash + 1))};
-}
 
 // Names in a local directory, without "." and "..".
 Result<std::vector<std::string>> local_names(const std::string& path) {
@@ -48,10 +34,9 @@ Result<std::vector<std::string>> local_names(const std::string& path) {
   return names;
 }
 
-class Uploader {
+class Uploader : public TreeCopyRun {
  public:
-  Uploader(const TreeCopyOptions& opts, TreeCopyObserver& obs)
-      : opts_(opts), obs_(obs), buf_(std::max<std::size_t>(opts.buffer_size, 4096)) {}
+  using TreeCopyRun::TreeCopyRun;
 
   void put_file(int fd, const struct stat& st, const Fid& dir, const std::string& name,
                 const std::string& shown) {
@@ -112,10 +97,8 @@ class Uploader {
     }
     if (!opts_.recursive) return error(local, Error{EISDIR, "use -r to copy a directory tree"});
     if (depth > opts_.max_depth) {
-      error(local,
-            Error{ELOOP, fmt::format("tree is deeper than {} levels (limit)", opts_.max_depth)});
-      stopped_ = true;
-      return;
+      return fatal(local, Error{ELOOP, fmt::format("tree is deeper than {} levels (limit)",
+                                                   opts_.max_depth)});
     }
     auto existing = dir.walk({name});
     if (!existing) {
@@ -129,28 +112,10 @@ class Uploader {
     auto names = local_names(local);
     if (!names) return error(local, names.error());
     for (const auto& n : *names) {
-      put_path(join(local, n), *existing, n, join(shown, n), depth + 1);
+      put_path(join_path(local, n), *existing, n, join_path(shown, n), depth + 1);
       if (stopped_) break;
     }
   }
-
-  void error(std::string_view what, const Error& e) {
-    obs_.on_error(what, e);
-    if (!first_)
-      first_ = Error{e.code,
-                     e.message.empty() ? std::string(what) : std::string(what) + ": " + e.message};
-  }
-  Result<void> result() const {
-    if (first_) return std::unexpected(*first_);
-    return {};
-  }
-
- private:
-  const TreeCopyOptions& opts_;
-  TreeCopyObserver& obs_;
-  std::vector<std::uint8_t> buf_;
-  bool stopped_ = false;
-  std::optional<Error> first_;
 };
 
 // Where `base` goes for a destination `remote_path`: inside it when it is a directory, else as
@@ -159,7 +124,7 @@ Result<std::tuple<Fid, std::string, std::string>> destination(const Fid& root,
                                                               std::string_view remote_path,
                                                               const std::string& base) {
   if (auto d = root.walk_path(remote_path); d && d->is_dir())
-    return std::tuple{std::move(*d), base, join(remote_path, base)};
+    return std::tuple{std::move(*d), base, join_path(remote_path, base)};
   auto [parent, last] = split_parent(remote_path);
   auto p = root.walk_path(parent);
   if (!p) return fail(p.error().code, parent.empty() ? "/" : parent);
@@ -176,7 +141,7 @@ void measure_local(const std::string& path, const TreeCopyOptions& opts, std::ui
   } else if (S_ISDIR(st.st_mode)) {
     if (depth > opts.max_depth) return;
     if (auto names = local_names(path))
-      for (const auto& n : *names) measure_local(join(path, n), opts, depth + 1, size);
+      for (const auto& n : *names) measure_local(join_path(path, n), opts, depth + 1, size);
   } else {
     ++size.files;
   }

@@ -24,6 +24,21 @@ void add_client_options(CLI::App& app, client::RemoteOptions& o) {
       ->required();
 }
 
+int for_each_path(CLI::App& app, std::string_view cmd, int argc, char** argv,
+                  const std::function<Result<void>(const Fid&, const std::string&)>& each) {
+  client::RemoteOptions co;
+  std::vector<std::string> paths;
+  add_client_options(app, co);
+  app.add_option("paths", paths, "remote paths")->required();
+  if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
+  auto remote = client::connect_remote(co);
+  if (!remote) return start_error(cmd, remote.error());
+  int rc = kExitOk;
+  for (const auto& path : paths)
+    if (auto r = each(remote->root, path); !r) rc = start_error(cmd, r.error());
+  return rc;
+}
+
 int run_ls(int argc, char** argv) {
   CLI::App app{"List remote directories: ninep ls [-l] [-a] ADDRESS [PATH...] (default PATH: /)",
                "ninep ls"};
@@ -56,23 +71,13 @@ int run_ls(int argc, char** argv) {
 
 int run_stat(int argc, char** argv) {
   CLI::App app{"Show attributes of remote files: ninep stat ADDRESS PATH...", "ninep stat"};
-  client::RemoteOptions co;
-  std::vector<std::string> paths;
-  add_client_options(app, co);
-  app.add_option("paths", paths, "remote paths")->required();
-  if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
-  auto remote = client::connect_remote(co);
-  if (!remote) return start_error("stat", remote.error());
-  int rc = kExitOk;
-  for (const auto& path : paths) {
-    auto text = client::stat_path(remote->root, path);
-    if (!text) {
-      rc = start_error("stat", text.error());
-      continue;
-    }
-    std::fputs(text->c_str(), stdout);
-  }
-  return rc;
+  return for_each_path(app, "stat", argc, argv,
+                       [](const Fid& root, const std::string& path) -> Result<void> {
+                         auto text = client::stat_path(root, path);
+                         if (!text) return std::unexpected(text.error());
+                         std::fputs(text->c_str(), stdout);
+                         return {};
+                       });
 }
 
 int run_cat(int argc, char** argv) {
@@ -104,24 +109,14 @@ int run_cat(int argc, char** argv) {
 int run_readlink(int argc, char** argv) {
   CLI::App app{"Print the target of remote symbolic links: ninep readlink ADDRESS PATH...",
                "ninep readlink"};
-  client::RemoteOptions co;
-  std::vector<std::string> paths;
-  add_client_options(app, co);
-  app.add_option("paths", paths, "remote paths")->required();
-  if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
-  auto remote = client::connect_remote(co);
-  if (!remote) return start_error("readlink", remote.error());
-  int rc = kExitOk;
-  for (const auto& path : paths) {
-    auto f = remote->root.walk_path(path);
-    auto t = f ? f->readlink() : Result<std::string>(std::unexpected(f.error()));
-    if (!t) {
-      rc = start_error("readlink", client::about(path, t.error()));
-      continue;
-    }
-    std::printf("%s\n", t->c_str());
-  }
-  return rc;
+  return for_each_path(
+      app, "readlink", argc, argv, [](const Fid& root, const std::string& path) -> Result<void> {
+        auto f = root.walk_path(path);
+        auto t = f ? f->readlink() : Result<std::string>(std::unexpected(f.error()));
+        if (!t) return std::unexpected(client::about(path, t.error()));
+        std::printf("%s\n", t->c_str());
+        return {};
+      });
 }
 
 int run_df(int argc, char** argv) {

@@ -7,12 +7,23 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <string_view>
 
 #include "client/remote.h"
 
 namespace ninep::tool {
 
+using client::Fid;
+
 // Adds --aname, --uname, --msize, --uid and the ADDRESS positional (add it before the paths).
 void add_client_options(CLI::App& app, client::RemoteOptions& o);
+
+// The common shape of a client command `ninep CMD [OPTIONS] ADDRESS PATH...`: adds the client
+// options and the paths to `app` (which has the command's own options), parses, connects, and
+// runs `each` on every path. Exit code: 0, or 1 when any path failed (each one reported).
+int for_each_path(CLI::App& app, std::string_view cmd, int argc, char** argv,
+                  const std::function<Result<void>(const Fid&, const std::string&)>& each);
 
 }  // namespace ninep::tool

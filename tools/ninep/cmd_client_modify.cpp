@@ -48,9 +48,7 @@ int run_rm(int argc, char** argv) {
       "Remove remote files (directories with -r or -d): ninep rm [-r] [-d] [-f] ADDRESS "
       "PATH...",
       "ninep rm"};
-  client::RemoteOptions co;
   client::TreeRemoveOptions o;
-  std::vector<std::string> paths;
   app.add_flag("-r,-R,--recursive", o.recursive, "remove directories and their contents");
   app.add_flag("-d,--dir", o.empty_dirs, "remove empty directories");
   app.add_flag("-f,--force", o.force, "ignore paths that do not exist");
@@ -58,15 +56,9 @@ int run_rm(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-entries", o.max_entries, "fail beyond this many directory entries")
       ->capture_default_str();
-  add_client_options(app, co);
-  app.add_option("paths", paths, "remote paths")->required();
-  if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
-  auto remote = client::connect_remote(co);
-  if (!remote) return start_error("rm", remote.error());
-  int rc = kExitOk;
-  for (const auto& path : paths)
-    if (auto r = client::remove_path(remote->root, path, o); !r) rc = start_error("rm", r.error());
-  return rc;
+  return for_each_path(app, "rm", argc, argv, [&o](const Fid& root, const std::string& path) {
+    return client::remove_path(root, path, o);
+  });
 }
 
 int run_mv(int argc, char** argv) {

@@ -184,8 +184,12 @@ void FileSystem::release(fuse_req_t req, fuse_file_info* fi) {
   // below is asynchronous, so release them explicitly first: another process may try to take
   // them the moment close() returns.
   if (fi->flock_release) unlock_all(*h, fi->lock_owner);
-  forget(h);
-  delete h;  // drops the fid: clunked asynchronously
+  {
+    // Under the lock: whoever counts open files and fids sees both drop together.
+    std::lock_guard lk(handles_mu_);
+    handles_.erase(h);
+    delete h;  // drops the fid: clunked asynchronously
+  }
   fuse_reply_err(req, 0);
 }
 

@@ -126,7 +126,7 @@ TEST_F(DiodTest, EightThreadsThousandMixedRequestsEach) {
     std::string w = read_host_file(host("w" + std::to_string(t)));
     int writes = 0;
     for (int j = 2; j < kOpsPerThread; j += 6) {
-      char rec[17];
+      char rec[32];
       std::snprintf(rec, sizeof rec, "%02d:%011d", t, j);
       ASSERT_GE(w.size(), static_cast<std::size_t>(j / 6 + 1) * 16);
       EXPECT_EQ(w.substr(static_cast<std::size_t>(j / 6) * 16, 16), std::string(rec, 16));

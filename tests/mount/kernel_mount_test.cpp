@@ -8,24 +8,16 @@
 #include <string>
 
 #include "mount/kernel.h"
+#include "temp_dir.h"
 
 namespace ninep::mount {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ninep-mount-test-XXXXXX";
-    path_ = ::mkdtemp(tmpl) ? tmpl : "";
-  }
-  ~TempDir() {
-    if (!path_.empty()) ::rmdir(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// A temporary directory from tests/support, or an empty path when it cannot be made.
+ninep::testing::TempDir temp_dir() {
+  auto t = ninep::testing::TempDir::create("ninep-mount-test-");
+  return t ? std::move(*t) : ninep::testing::TempDir{};
+}
 
 TEST(KernelHas9p, AgreesWithProcFilesystems) {
   std::ifstream in("/proc/filesystems");
@@ -64,7 +56,7 @@ TEST(KernelMount, RejectsADatagramSocket) {
 // the options and a hint, for the socket path and for the relayed (non-socket) path alike.
 TEST(KernelMount, FailsClearlyWithout9p) {
   if (kernel_has_9p()) GTEST_SKIP() << "this kernel has 9p; the guest suite covers real mounts";
-  TempDir dir;
+  ninep::testing::TempDir dir = temp_dir();
   ASSERT_FALSE(dir.path().empty());
 
   int fds[2];

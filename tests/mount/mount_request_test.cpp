@@ -11,26 +11,18 @@
 
 #include "mount/mount.h"
 #include "mount/unmount.h"
+#include "temp_dir.h"
 
 namespace ninep::mount {
 namespace {
 
 using Strings = std::vector<std::string>;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ninep-mount-request-XXXXXX";
-    path_ = ::mkdtemp(tmpl) ? tmpl : "";
-  }
-  ~TempDir() {
-    if (!path_.empty()) std::system(("rm -rf '" + path_ + "'").c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// A temporary directory from tests/support, or an empty path when it cannot be made.
+ninep::testing::TempDir temp_dir() {
+  auto t = ninep::testing::TempDir::create("ninep-mount-request-");
+  return t ? std::move(*t) : ninep::testing::TempDir{};
+}
 
 TEST(ChooseVia, AutoIsKernelWhenItHas9p) {
   EXPECT_EQ(choose_via(Via::Auto, true), Via::Kernel);
@@ -134,7 +126,7 @@ TEST(FuseOptions, RefusesDevicesAndBadAddresses) {
 }
 
 TEST(CheckMountPoint, MustBeAnUnmountedDirectory) {
-  TempDir t;
+  ninep::testing::TempDir t = temp_dir();
   ASSERT_FALSE(t.path().empty());
   std::string file = t.path() + "/file", dir = t.path() + "/dir";
   std::ofstream(file) << "x";
@@ -154,7 +146,7 @@ TEST(CheckMountPoint, MustBeAnUnmountedDirectory) {
 }
 
 TEST(MountExport, ErrorsNameTheMountPoint) {
-  TempDir t;
+  ninep::testing::TempDir t = temp_dir();
   MountRequest req;
   req.address = "unix:" + t.path() + "/nobody.sock";
   req.dir = t.path() + "/missing";
@@ -180,7 +172,7 @@ TEST(Unmount, FusermountArgs) {
 }
 
 TEST(Unmount, AbsoluteWithoutFollowingTheLastComponent) {
-  TempDir t;
+  ninep::testing::TempDir t = temp_dir();
   std::string sub = t.path() + "/sub";
   ASSERT_EQ(::mkdir(sub.c_str(), 0755), 0);
   char* real = ::realpath(t.path().c_str(), nullptr);
@@ -195,7 +187,7 @@ TEST(Unmount, AbsoluteWithoutFollowingTheLastComponent) {
 }
 
 TEST(Unmount, NotAMountPoint) {
-  TempDir t;
+  ninep::testing::TempDir t = temp_dir();
   auto r = unmount(t.path(), {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, EINVAL);

@@ -8,7 +8,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +15,7 @@
 #include <cstdlib>
 
 #include "server/localfs/localfs.h"
+#include "transport/activation.h"
 #include "transport/address.h"
 #include "transport/socket_file.h"
 
@@ -198,33 +198,17 @@ void Daemon::add_listener(Endpoint& ep, transport::Listener l) {
 
 Result<std::size_t> Daemon::add_activated(Server& server) {
   Endpoint& ep = endpoint_of(server);
-  char** names = nullptr;
-  const int n = ::sd_listen_fds_with_names(1, &names);
-  if (n < 0) return fail(-n, "socket activation (LISTEN_FDS)");
-  std::vector<std::string> fdnames;
-  for (int i = 0; names != nullptr && names[i] != nullptr; ++i) {
-    fdnames.emplace_back(names[i]);
-    std::free(names[i]);
+  auto passed = transport::take_activated_sockets();
+  if (!passed) return std::unexpected(passed.error());
+  const std::size_t n = passed->listening.size() + passed->connected.size();
+  for (auto& fd : passed->listening) {
+    const std::string what = "socket activation: descriptor " + std::to_string(fd.get());
+    auto l = transport::Listener::adopt(std::move(fd), listen_options(server));
+    if (!l) return fail(l.error().code, what + ": " + l.error().message);
+    add_listener(ep, std::move(*l));
   }
-  std::free(names);
-  // Every passed descriptor is ours from here: those not adopted yet close on an error.
-  std::vector<UniqueFd> fds;
-  for (int i = 0; i < n; ++i) fds.emplace_back(SD_LISTEN_FDS_START + i);
-  for (int i = 0; i < n; ++i) {
-    const int fd = fds[i].get();
-    const std::string what = "socket activation: descriptor " + std::to_string(fd) +
-                             (i < static_cast<int>(fdnames.size()) ? " (" + fdnames[i] + ")" : "");
-    if (::sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
-      auto l = transport::Listener::adopt(std::move(fds[i]), listen_options(server));
-      if (!l) return fail(l.error().code, what + ": " + l.error().message);
-      add_listener(ep, std::move(*l));
-    } else if (::sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) > 0) {
-      ep.inherited.push_back(std::move(fds[i]));
-    } else {
-      return fail(EINVAL, what + ": not a stream socket");
-    }
-  }
-  return static_cast<std::size_t>(n);
+  for (auto& fd : passed->connected) ep.inherited.push_back(std::move(fd));
+  return n;
 }
 
 std::string Daemon::status() const {
@@ -291,7 +275,7 @@ void Daemon::start_serving() {
 int Daemon::run() {
   const std::string ready = "READY=1\nSTATUS=" + status();
   start_serving();
-  ::sd_notify(0, ready.c_str());  // a no-op without NOTIFY_SOCKET
+  transport::notify_service_manager(ready);
   const bool only_inherited = acceptors_.empty();
   if (!(only_inherited && inherited_live_ == 0)) {
     for (;;) {
@@ -308,7 +292,7 @@ int Daemon::run() {
       }
     }
   }
-  ::sd_notify(0, "STOPPING=1");
+  transport::notify_service_manager("STOPPING=1");
   shutdown();
   return 0;
 }

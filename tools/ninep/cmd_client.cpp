@@ -82,27 +82,20 @@ int run_stat(int argc, char** argv) {
 
 int run_cat(int argc, char** argv) {
   CLI::App app{"Write remote files to standard output: ninep cat ADDRESS PATH...", "ninep cat"};
-  client::RemoteOptions co;
-  std::vector<std::string> paths;
-  add_client_options(app, co);
-  app.add_option("paths", paths, "remote paths")->required();
-  if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
-  auto remote = client::connect_remote(co);
-  if (!remote) return start_error("cat", remote.error());
   bool output_failed = false;
   auto to_stdout = [&](std::span<const std::uint8_t> data) -> Result<void> {
     if (std::fwrite(data.data(), 1, data.size(), stdout) == data.size()) return {};
     output_failed = true;
     return fail_errno("standard output: write");
   };
-  int rc = kExitOk;
-  for (const auto& path : paths) {
-    if (auto r = client::read_remote_file(remote->root, path, to_stdout); !r) {
-      rc = start_error("cat", r.error());
-      if (output_failed) return rc;
-    }
-  }
-  if (std::fflush(stdout) != 0) return start_error("cat", Error{errno, "standard output: write"});
+  const int rc = for_each_path(app, "cat", argc, argv,
+                               [&](const Fid& root, const std::string& path) -> Result<void> {
+                                 // After a failed write (reported), the rest has nowhere to go.
+                                 if (output_failed) return {};
+                                 return client::read_remote_file(root, path, to_stdout);
+                               });
+  if (!output_failed && std::fflush(stdout) != 0)
+    return start_error("cat", Error{errno, "standard output: write"});
   return rc;
 }
 

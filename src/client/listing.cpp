@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "client/attr_json.h"
 #include "client/attr_text.h"
 #include "client/dir_listing.h"
 #include "client/remote_path.h"
@@ -14,13 +15,15 @@ bool is_symlink(const Attr& a) {
   return (a.mode & p9::kSIfmt) == p9::kSIflnk;
 }
 
-// The ls -l line of `f`, reading the target of a symlink.
-Result<std::string> long_line(const Fid& f, std::string_view name) {
-  auto a = f.getattr();
+// The ls -l line (or the JSON object) of `f`, at `path`, reading the target of a symlink.
+Result<std::string> long_line(const Fid& f, std::string_view path, std::string_view name,
+                              Output output) {
+  auto a = f.getattr(output == Output::Json ? p9::kGetattrAll : p9::kGetattrBasic);
   if (!a) return std::unexpected(a.error());
   std::string target;
   if (is_symlink(*a))
     if (auto t = f.readlink()) target = std::move(*t);
+  if (output == Output::Json) return attr_json(*a, path, name, target);
   return long_listing_line(*a, name, target);
 }
 
@@ -30,12 +33,13 @@ Result<Listing> list_path(const Fid& root, std::string_view path, const ListOpti
   auto f = root.walk_path(path);
   if (!f) return std::unexpected(about(path, f.error()));
   Listing out;
+  const bool attributes = opts.long_format || opts.output == Output::Json;
   if (!f->is_dir() || opts.directory) {
-    if (!opts.long_format) {
+    if (!attributes) {
       out.lines.emplace_back(path);
       return out;
     }
-    auto line = long_line(*f, path);
+    auto line = long_line(*f, path, split_parent(path).second, opts.output);
     if (!line) return std::unexpected(about(path, line.error()));
     out.lines.push_back(std::move(*line));
     return out;
@@ -52,12 +56,13 @@ Result<Listing> list_path(const Fid& root, std::string_view path, const ListOpti
   out.contents = true;
   for (const auto& e : *entries) {
     if (!opts.all && !e.name.empty() && e.name[0] == '.') continue;
-    if (!opts.long_format) {
+    if (!attributes) {
       out.lines.push_back(e.name + (e.type == p9::kDtDir ? "/" : ""));
       continue;
     }
     auto ef = f->walk({e.name});
-    auto line = ef ? long_line(*ef, e.name) : Result<std::string>(std::unexpected(ef.error()));
+    auto line = ef ? long_line(*ef, join_path(path, e.name), e.name, opts.output)
+                   : Result<std::string>(std::unexpected(ef.error()));
     if (!line) {
       out.errors.push_back(about(join_path(path, e.name), line.error()));
       continue;
@@ -67,9 +72,14 @@ Result<Listing> list_path(const Fid& root, std::string_view path, const ListOpti
   return out;
 }
 
-Result<std::string> stat_path(const Fid& root, std::string_view path) {
+Result<std::string> stat_path(const Fid& root, std::string_view path, Output output) {
   auto f = root.walk_path(path);
   if (!f) return std::unexpected(about(path, f.error()));
+  if (output == Output::Json) {
+    auto line = long_line(*f, path, split_parent(path).second, output);
+    if (!line) return std::unexpected(about(path, line.error()));
+    return *line + "\n";
+  }
   auto a = f->getattr(p9::kGetattrAll);
   if (!a) return std::unexpected(about(path, a.error()));
   std::string name(path);
@@ -78,11 +88,12 @@ Result<std::string> stat_path(const Fid& root, std::string_view path) {
   return stat_text(*a, name);
 }
 
-Result<std::string> df_path(const Fid& root, std::string_view path, bool human) {
+Result<std::string> df_path(const Fid& root, std::string_view path, bool human, Output output) {
   auto f = root.walk_path(path);
   if (!f) return std::unexpected(about(path, f.error()));
   auto s = f->statfs();
   if (!s) return std::unexpected(about(path, s.error()));
+  if (output == Output::Json) return statfs_json(*s, path) + "\n";
   return df_text(*s, path, human);
 }
 

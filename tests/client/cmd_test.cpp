@@ -45,10 +45,22 @@ class CmdTest : public DiodTest {
         argv.push_back(a);
       }
     }
+    return run(argv);
+  }
+
+  // `jq -r FILTER` over `json`: its standard output.
+  CmdResult jq(const std::string& filter, const std::string& json) {
+    const std::string in = local_ / ".jq-input";
+    write_host_file(in, json);
+    return run({"/usr/bin/jq", "-r", filter}, in);
+  }
+
+  // Runs argv[0] (a path) with standard input from `in`.
+  CmdResult run(std::vector<std::string> argv, const std::string& in = "/dev/null") {
     std::string out = local_ / ".stdout", err = local_ / ".stderr";
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<char*> cargv;
@@ -185,6 +197,37 @@ TEST_F(CmdTest, CatStatReadlinkDf) {
   auto df = ninep({"df", "@"});
   EXPECT_OK(df);
   EXPECT_NE(df.out.find("1K-blocks"), std::string::npos) << df.out;
+}
+
+// --json: one object per line, read here with jq as a script would.
+TEST_F(CmdTest, JsonOutputReadsWithJq) {
+  write_host_file(host("f"), "hello\n");
+  ASSERT_EQ(::chmod(host("f").c_str(), 04751), 0);
+  ASSERT_EQ(::symlink("f", host("l").c_str()), 0);
+  ASSERT_EQ(::mkdir(host("d").c_str(), 0700), 0);
+  write_host_file(host("d/inner"), "");
+  auto ls = ninep({"ls", "--json", "@", "/"});
+  EXPECT_OK(ls);
+  EXPECT_EQ(jq(".name + \" \" + .type", ls.out).out, "d directory\nf file\nl symlink\n");
+  EXPECT_EQ(jq("select(.type == \"symlink\") | .target", ls.out).out, "f\n");
+  EXPECT_EQ(
+      jq("select(.name == \"f\") | \"\\(.size) \\(.mode) \\(.mode_text) \\(.ino)\"", ls.out).out,
+      "6 2537 -rwsr-x--x " + std::to_string(host_lstat(host("f")).st_ino) + "\n");
+  EXPECT_EQ(jq(".path", ninep({"ls", "--json", "@", "d", "f"}).out).out, "d/inner\nf\n");
+
+  auto st = ninep({"stat", "--json", "@", "f", "d"});
+  EXPECT_OK(st);
+  EXPECT_EQ(jq("\"\\(.path) \\(.type) \\(.nlink) \\(.mtime)\"", st.out).out,
+            "f file 1 " + std::to_string(host_lstat(host("f")).st_mtim.tv_sec) +
+                "\nd directory 2 " + std::to_string(host_lstat(host("d")).st_mtim.tv_sec) + "\n");
+
+  auto df = ninep({"df", "--json", "@"});
+  EXPECT_OK(df);
+  auto sizes = jq(
+      "\"\\(.path) \\(.size > 0) \\(.size == .bsize * .blocks) \\(.used + .available <= .size)\"",
+      df.out);
+  EXPECT_OK(sizes);
+  EXPECT_EQ(sizes.out, "/ true true true\n");
 }
 
 TEST_F(CmdTest, MkdirRmMvLn) {

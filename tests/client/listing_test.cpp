@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
 #include "fake_tree_fixture.h"
 
 namespace ninep::client {
@@ -54,6 +56,36 @@ TEST_F(ListingTest, LongFormatShowsLinkTargets) {
   EXPECT_TRUE(l->lines[1].starts_with("-rw-r--r--")) << l->lines[1];
   EXPECT_TRUE(l->lines[2].ends_with(" c -> b")) << l->lines[2];
   EXPECT_TRUE(l->errors.empty());
+}
+
+// A server may send any bytes as a name: the JSON stays valid (invalid UTF-8 becomes U+FFFD,
+// quotes and control characters are escaped), one object per entry.
+TEST_F(ListingTest, JsonIsValidWhateverTheNames) {
+  tree.add_file(0, "q\"\n\xff\xfe", "xyz");
+  connect();
+  ListOptions o;
+  o.output = Output::Json;
+  o.all = true;
+  auto l = list_path(root, "/", o);
+  ASSERT_TRUE(l) << l.error().to_string();
+  std::vector<std::string> names;
+  for (const auto& line : l->lines) {
+    ASSERT_EQ(line.find('\n'), std::string::npos) << line;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    names.push_back(j["name"]);
+    if (j["name"] == "d") {
+      EXPECT_EQ(j["type"], "directory");
+    }
+  }
+  EXPECT_EQ(names, (Strings{"d", "f", "q\"\n\uFFFD\uFFFD"}));
+  auto s = stat_path(root, "d/c", Output::Json);
+  ASSERT_TRUE(s) << s.error().to_string();
+  auto j = nlohmann::json::parse(*s);
+  EXPECT_EQ(j["path"], "d/c");
+  EXPECT_EQ(j["name"], "c");
+  EXPECT_EQ(j["type"], "symlink");
+  EXPECT_EQ(j["target"], "b");
 }
 
 TEST_F(ListingTest, ErrorsNameThePath) {

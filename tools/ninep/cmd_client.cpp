@@ -24,6 +24,12 @@ void add_client_options(CLI::App& app, client::RemoteOptions& o) {
       ->required();
 }
 
+void add_json_flag(CLI::App& app, client::Output& output) {
+  app.add_flag_callback(
+      "--json", [&output] { output = client::Output::Json; },
+      "one JSON object per line (fields: ninep-client(1))");
+}
+
 int for_each_path(CLI::App& app, std::string_view cmd, int argc, char** argv,
                   const std::function<Result<void>(const Fid&, const std::string&)>& each) {
   client::RemoteOptions co;
@@ -40,14 +46,16 @@ int for_each_path(CLI::App& app, std::string_view cmd, int argc, char** argv,
 }
 
 int run_ls(int argc, char** argv) {
-  CLI::App app{"List remote directories: ninep ls [-l] [-a] ADDRESS [PATH...] (default PATH: /)",
-               "ninep ls"};
+  CLI::App app{
+      "List remote directories: ninep ls [-l] [-a] [--json] ADDRESS [PATH...] (default PATH: /)",
+      "ninep ls"};
   client::RemoteOptions co;
   client::ListOptions o;
   std::vector<std::string> paths;
   app.add_flag("-l,--long", o.long_format, "long format: mode, links, uid, gid, size, mtime");
   app.add_flag("-a,--all", o.all, "include names starting with '.'");
   app.add_flag("-d,--directory", o.directory, "list directories themselves, not their contents");
+  add_json_flag(app, o.output);
   add_client_options(app, co);
   app.add_option("paths", paths, "remote paths");
   if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
@@ -56,13 +64,14 @@ int run_ls(int argc, char** argv) {
   if (paths.empty()) paths.push_back("/");
   int rc = kExitOk;
   for (std::size_t i = 0; i < paths.size(); ++i) {
-    if (i > 0) std::printf("\n");
+    const bool text = o.output == client::Output::Text;
+    if (i > 0 && text) std::printf("\n");
     auto listing = client::list_path(remote->root, paths[i], o);
     if (!listing) {
       rc = start_error("ls", listing.error());
       continue;
     }
-    if (listing->contents && paths.size() > 1) std::printf("%s:\n", paths[i].c_str());
+    if (listing->contents && paths.size() > 1 && text) std::printf("%s:\n", paths[i].c_str());
     for (const auto& line : listing->lines) std::printf("%s\n", line.c_str());
     for (const auto& e : listing->errors) rc = start_error("ls", e);
   }
@@ -70,10 +79,13 @@ int run_ls(int argc, char** argv) {
 }
 
 int run_stat(int argc, char** argv) {
-  CLI::App app{"Show attributes of remote files: ninep stat ADDRESS PATH...", "ninep stat"};
+  CLI::App app{"Show attributes of remote files: ninep stat [--json] ADDRESS PATH...",
+               "ninep stat"};
+  client::Output output = client::Output::Text;
+  add_json_flag(app, output);
   return for_each_path(app, "stat", argc, argv,
-                       [](const Fid& root, const std::string& path) -> Result<void> {
-                         auto text = client::stat_path(root, path);
+                       [&](const Fid& root, const std::string& path) -> Result<void> {
+                         auto text = client::stat_path(root, path, output);
                          if (!text) return std::unexpected(text.error());
                          std::fputs(text->c_str(), stdout);
                          return {};
@@ -113,17 +125,20 @@ int run_readlink(int argc, char** argv) {
 }
 
 int run_df(int argc, char** argv) {
-  CLI::App app{"Show file system usage of the export: ninep df [-h] ADDRESS [PATH]", "ninep df"};
+  CLI::App app{"Show file system usage of the export: ninep df [-H] [--json] ADDRESS [PATH]",
+               "ninep df"};
   client::RemoteOptions co;
   std::string path = "/";
   bool human = false;
+  client::Output output = client::Output::Text;
   app.add_flag("-H,--human-readable", human, "sizes in powers of 1024 with units");
+  add_json_flag(app, output);
   add_client_options(app, co);
   app.add_option("path", path, "remote path (default /)");
   if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
   auto remote = client::connect_remote(co);
   if (!remote) return start_error("df", remote.error());
-  auto text = client::df_path(remote->root, path, human);
+  auto text = client::df_path(remote->root, path, human, output);
   if (!text) return start_error("df", text.error());
   std::fputs(text->c_str(), stdout);
   return kExitOk;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "client/listing.h"
 #include "client/remote.h"
 
 namespace ninep::tool {
@@ -19,6 +20,9 @@ using client::Fid;
 
 // Adds --aname, --uname, --msize, --uid and the ADDRESS positional (add it before the paths).
 void add_client_options(CLI::App& app, client::RemoteOptions& o);
+
+// Adds --json: `output` becomes Output::Json (JSON Lines, client/attr_json.h).
+void add_json_flag(CLI::App& app, client::Output& output);
 
 // The common shape of a client command `ninep CMD [OPTIONS] ADDRESS PATH...`: adds the client
 // options and the paths to `app` (which has the command's own options), parses, connects, and

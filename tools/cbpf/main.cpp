@@ -1,13 +1,25 @@
 // `cbpf`: classic BPF programs from the command line (see commands.h).
+//
+// Hidden: `cbpf --parse-only SUBCMD ARGS...` parses the command line as it would run and stops
+// there (exit 0, or 2 with CLI11's message); `cbpf completion bash` prints a bash completion
+// script generated from the command line below.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <cstring>
 #include <map>
+#include <vector>
 
+#include "cli/bash_completion.h"
 #include "commands.h"
 #include "common/version.h"
 
 int main(int argc, char** argv) {
   using namespace ninep::cbpf;
+  std::vector<char*> args(argv, argv + argc);
+  const bool parse_only = argc >= 2 && !std::strcmp(argv[1], "--parse-only");
+  if (parse_only) args.erase(args.begin() + 1);
+  const bool completion = args.size() >= 2 && !std::strcmp(args[1], "completion");
   CLI::App app{
       "cbpf: assemble, disassemble, check, run and time classic BPF programs.\n"
       "PROGRAM files may be bpf_asm text, bytecode (N,op jt jf k,...; tcpdump -ddd), a C\n"
@@ -73,11 +85,30 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--cpu", bench_options.cpu, "pin to this CPU")
       ->check(CLI::NonNegativeNumber);
 
+  if (completion) {
+    // Its own command line, outside `app` so that neither help nor completion offer it.
+    CLI::App comp{"Print a shell completion script for cbpf: cbpf completion bash",
+                  "cbpf completion"};
+    std::string shell;
+    comp.add_option("SHELL", shell, "the shell")->required()->check(CLI::IsMember({"bash"}));
+    try {
+      comp.parse(int(args.size()) - 1, args.data() + 1);
+    } catch (const CLI::ParseError& e) {
+      return comp.exit(e) == 0 ? 0 : 2;
+    }
+    if (parse_only) return 0;
+    const std::string script =
+        ninep::cli::bash_completion(ninep::cli::describe_program(app, "cbpf"));
+    std::fwrite(script.data(), 1, script.size(), stdout);
+    return std::fflush(stdout) == 0 && !std::ferror(stdout) ? 0 : 1;
+  }
+
   try {
-    app.parse(argc, argv);
+    app.parse(int(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (parse_only) return 0;
   if (*asm_cmd) return assemble(file, asm_format);
   if (*dis_cmd) return disassemble(file, dis_format);
   if (*check_cmd) return check(file, quiet);

@@ -8,6 +8,7 @@
 #include <span>
 #include <string_view>
 
+#include "cli/spec.h"
 #include "common/error.h"
 
 namespace ninep::tool {
@@ -28,8 +29,22 @@ struct Command {
 // Every sub-command, in the order `ninep --help` lists them (the table is in main.cpp).
 std::span<const Command> commands();
 
-// Parses the command line: -1 to go on, or the exit code (--help: 0, a usage error: 2).
+// What parse_command_line does, for the whole process (main.cpp sets it before dispatching).
+enum class ParseMode {
+  Run,        // parse; go on when the command line is good
+  ParseOnly,  // `ninep --parse-only CMD ...`: parse, then stop (exit 0 when it parses)
+  Describe,   // parse nothing: record what the app accepts (describe), then stop
+};
+void set_parse_mode(ParseMode mode);
+
+// Every command calls it once its CLI::App is complete and before doing anything else. Returns -1
+// to go on, or the exit code: 0 for --help, and in ParseOnly and Describe mode; 2 for a usage
+// error.
 int parse_command_line(CLI::App& app, int argc, char** argv);
+
+// The options and positionals of command `c`: runs it in Describe mode.
+cli::CommandSpec describe(const Command& c);
+
 // Prints "ninep CMD: <error>" and returns kExitError.
 int start_error(std::string_view cmd, const Error& e);
 // Prints "ninep CMD: <message>" and returns kExitUsage.
@@ -59,5 +74,7 @@ int run_put(int argc, char** argv);
 int run_get(int argc, char** argv);
 // cmd_decode.cpp
 int run_decode(int argc, char** argv);
+// cmd_completion.cpp (hidden: not in the table)
+int run_completion(int argc, char** argv);
 
 }  // namespace ninep::tool

@@ -34,6 +34,9 @@ constexpr std::array kCommands{
 };
 static_assert(std::ranges::is_sorted(kCommands, {}, &Command::name));
 
+ParseMode parse_mode = ParseMode::Run;
+cli::CommandSpec* described = nullptr;  // where Describe mode records
+
 void usage(FILE* out) {
   std::fprintf(out, "usage: ninep COMMAND [ARGS...]   (ninep COMMAND --help for details)\n\n");
   for (const Command& c : commands())
@@ -47,13 +50,34 @@ std::span<const Command> commands() {
   return kCommands;
 }
 
+void set_parse_mode(ParseMode mode) {
+  parse_mode = mode;
+}
+
 int parse_command_line(CLI::App& app, int argc, char** argv) {
+  if (parse_mode == ParseMode::Describe) {
+    if (described != nullptr) *described = cli::describe_command(app, described->name);
+    return kExitOk;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
-  return -1;
+  return parse_mode == ParseMode::ParseOnly ? kExitOk : -1;
+}
+
+cli::CommandSpec describe(const Command& c) {
+  std::string name(c.name);
+  cli::CommandSpec spec{name, {}, {}};
+  const ParseMode saved = parse_mode;
+  parse_mode = ParseMode::Describe;
+  described = &spec;
+  char* argv[] = {name.data(), nullptr};
+  c.fn(1, argv);
+  described = nullptr;
+  parse_mode = saved;
+  return spec;
 }
 
 int start_error(std::string_view cmd, const Error& e) {
@@ -71,6 +95,12 @@ int usage_error(std::string_view cmd, const Error& e) {
 
 int main(int argc, char** argv) {
   using namespace ninep::tool;
+  // Hidden: parse the command line of CMD as it would run, and stop there.
+  if (argc >= 2 && !std::strcmp(argv[1], "--parse-only")) {
+    set_parse_mode(ParseMode::ParseOnly);
+    --argc;
+    ++argv;
+  }
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     usage(argc < 2 ? stderr : stdout);
@@ -82,6 +112,7 @@ int main(int argc, char** argv) {
   }
   for (const Command& c : commands())
     if (c.name == argv[1]) return c.fn(argc - 1, argv + 1);
+  if (!std::strcmp(argv[1], "completion")) return run_completion(argc - 1, argv + 1);
   std::fprintf(stderr, "ninep: unknown command '%s'\n\n", argv[1]);
   usage(stderr);
   return kExitUsage;

@@ -8,7 +8,7 @@ PKGS="cmake ninja-build g++ make pkg-config git clang-16 libclang-rt-16-dev clan
   libfmt-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libfuse3-dev fuse3 libpcap-dev tcpdump diod attr libsystemd-dev systemd
   qemu-system-x86 busybox-static cpio zstd xz-utils kmod
-  golang-go golang-golang-x-net-dev nlohmann-json3-dev jq"
+  golang-go golang-golang-x-net-dev nlohmann-json3-dev jq scdoc dpkg-dev gnuplot-nox"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -261,9 +261,9 @@ TEST(SystemdUnits, VerifyCleanly) {
   for (const std::string name : {"ninep-serve@.socket", "ninep-serve@.service"}) {
     std::string text = read_file(src + name);
     ASSERT_FALSE(text.empty()) << src + name;
-    const std::string installed = "/usr/local/bin/ninep";
+    const std::string installed = "ExecStart=ninep ";
     if (auto at = text.find(installed); at != std::string::npos)
-      text.replace(at, installed.size(), NINEP_BINARY);
+      text.replace(at, installed.size(), std::string("ExecStart=") + NINEP_BINARY + " ");
     write_file(*d / name, text);
   }
   out = analyze_verify(d->path(), {"ninep-serve@.socket", "ninep-serve@.service"}, &rc);

@@ -6,9 +6,28 @@
 # all columns alike. Ratio = ours / diod at the same msize, for "higher is better" figures, and
 # diod / ours for times: above 1 means our server is faster.
 #
-# usage: bench/9p_server/run.sh [BUILD_DIR] [bench_9p options...]   (default BUILD_DIR: build)
+# With --csv FILE, the medians also go to FILE in bench/plot.sh's format.
+#
+# usage: bench/9p_server/run.sh [--csv FILE] [BUILD_DIR] [bench_9p options...]
+#        (default BUILD_DIR: build)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+# --csv FILE may come anywhere: take it out, keep the other arguments in order.
+csv=""
+i=$#
+while [ "$i" -gt 0 ]; do
+  a=$1
+  shift
+  i=$((i - 1))
+  if [ "$a" = --csv ]; then
+    [ "$i" -gt 0 ] || { echo "run.sh: --csv needs a FILE" >&2; exit 2; }
+    csv=$1
+    shift
+    i=$((i - 1))
+  else
+    set -- "$@" "$a"
+  fi
+done
 build=${1:-"$here/../../build"}
 [ $# -gt 0 ] && shift
 ninep="$build/tools/ninep/ninep"
@@ -79,3 +98,18 @@ paste -d'|' "$tmp/d" "$tmp/o" "$tmp/m" | awk -F'|' '{
   ratio = ($3 == "ms") ? ($2 / $5) : ($5 / $2);
   printf "%-42s %-8s %12.1f %12.1f %7.2fx %14.1f\n", $1, $3, $2, $5, ratio, $8
 }'
+
+if [ -n "$csv" ]; then
+  {
+    echo "# title: 9P server: bench_9p on a unix socket, ninep serve vs diod"
+    echo "# baseline: diod 64K"
+    echo "# machine: $(nproc) CPUs, $(date -u +%F), median of $runs runs"
+    echo "workload,unit,better,target,value"
+    paste -d'|' "$tmp/d" "$tmp/o" "$tmp/m" | awk -F'|' '{
+      gsub(/,/, ";", $1); better = ($3 == "ms") ? "lower" : "higher"
+      printf "%s,%s,%s,diod 64K,%s\n%s,%s,%s,ours 64K,%s\n%s,%s,%s,ours 1M,%s\n",
+        $1, $3, better, $2, $1, $3, better, $5, $1, $3, better, $8
+    }'
+  } >"$csv"
+  echo "run.sh: wrote $csv"
+fi

@@ -2,11 +2,12 @@
 # FUSE mount benchmark (not a test): the same workloads on a local directory, on a FUSE mount of
 # our server (`ninep serve`) and on a FUSE mount of diod, printed as times and ratios to local.
 #
-#   bench/fuse/fuse_bench.sh [-n NINEP] [-r REPEATS] [-c CACHE] [-s]
+#   bench/fuse/fuse_bench.sh [-n NINEP] [-r REPEATS] [-c CACHE] [-s] [--csv FILE]
 #     -n NINEP    the ninep binary (default: build/tools/ninep/ninep)
 #     -r REPEATS  runs of each workload; the median is shown (default 3)
 #     -c CACHE    cache mode for the FUSE mounts: none (default) or loose
 #     -s          small sizes (quick check of the script itself)
+#     --csv FILE  also write the medians to FILE (bench/plot.sh's format)
 # Needs root, /dev/fuse, git, tar and (for the diod column) diod.
 set -euo pipefail
 
@@ -15,13 +16,26 @@ ninep="$here/../../build/tools/ninep/ninep"
 repeats=3
 cache=none
 files=10000 small=2000 bigmb=256 untar_files=5000
+csv=""
+args=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = --csv ]; then
+    [ $# -ge 2 ] || { echo "fuse_bench: --csv needs a FILE" >&2; exit 2; }
+    csv=$2
+    shift 2
+  else
+    args+=("$1")
+    shift
+  fi
+done
+set -- "${args[@]+"${args[@]}"}"
 while getopts "n:r:c:s" opt; do
   case $opt in
     n) ninep=$OPTARG ;;
     r) repeats=$OPTARG ;;
     c) cache=$OPTARG ;;
     s) files=500 small=200 bigmb=16 untar_files=300 ;;
-    *) sed -n '2,11p' "$0"; exit 2 ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
   esac
 done
 [ -x "$ninep" ] || { echo "fuse_bench: $ninep is not executable (use -n)" >&2; exit 1; }
@@ -137,11 +151,15 @@ printf "FUSE benchmark: cache=%s, median of %s run(s), %s\n" "$cache" "$repeats"
 printf "%-34s %10s" "workload" "local s"
 for t in "${targets[@]:1}"; do printf " %10s %8s" "$t s" "x local"; done
 printf "\n"
+csv_rows=""
 for i in "${!workloads[@]}"; do
   declare -A res=()
   for t in "${targets[@]}"; do
     measure "${workloads[$i]}" "$t" > "$work/result"  # not in a subshell: cleanup sees the mounts
     res[$t]=$(cat "$work/result")
+  done
+  for t in "${targets[@]}"; do
+    csv_rows+="${labels[$i]//,/;},s,lower,$t,${res[$t]}"$'\n'
   done
   printf "%-34s %10s" "${labels[$i]}" "${res[local]}"
   for t in "${targets[@]:1}"; do
@@ -151,3 +169,13 @@ for i in "${!workloads[@]}"; do
   printf "\n"
   unset res
 done
+if [ -n "$csv" ]; then
+  {
+    echo "# title: FUSE mounts (ninep mount --via fuse, cache=$cache): ninep serve vs diod vs local"
+    echo "# baseline: local"
+    echo "# machine: $(nproc) CPUs, $(date -u +%F), median of $repeats run(s)"
+    echo "workload,unit,better,target,value"
+    printf "%s" "$csv_rows"
+  } >"$csv"
+  echo "fuse_bench: wrote $csv"
+fi

@@ -30,4 +30,19 @@ printf '# baseline: x\nworkload,unit,better,target,value\nw,s,lower,x,abc\n' | c
 printf '# baseline: x\nworkload,unit,better,target,value\nw,s,lower,x\n' | check_refused "5 fields"
 printf '# baseline: z\nworkload,unit,better,target,value\nw,s,lower,x,1\n' | check_refused "baseline"
 printf '# baseline: x\nworkload,unit,better,target,value\n' | check_refused "no rows"
+printf 'workload,unit,better,target,value\nw,s,lower,x,1\n' | check_refused 'no "# baseline'
+printf '# baseline: x\nworkload,unit,better,target,value\nw,s,lower,x,1\nw,ms,lower,y,1\n' |
+  check_refused "two units"
+
+# Many bars (9 workloads of 3 targets) go over two rows of panels: a taller chart, 1600x1200.
+{
+  echo "# baseline: diod"
+  echo "workload,unit,better,target,value"
+  for w in 1 2 3 4 5 6 7 8 9; do
+    for t in diod ours local; do echo "workload $w,ms,lower,$t,$w.5"; done
+  done
+} >"$tmp/many.csv"
+sh "$src/bench/plot.sh" -o "$tmp" "$tmp/many.csv" >/dev/null
+[ "$(dd if="$tmp/many.png" bs=1 skip=16 count=8 2>/dev/null | od -An -tu1 | tr -s ' ' | sed 's/^ //;s/ $//')" = \
+  "0 0 6 64 0 0 4 176" ] || fail "unexpected size of a two-row chart"
 echo "plot_test: ok"

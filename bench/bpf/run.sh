@@ -4,13 +4,24 @@
 # linked in, hand-written C++), over the same capture and filters.
 # With --csv FILE, the medians (ns per packet) also go to FILE in bench/plot.sh's format:
 # Go's VM, libpcap's bpf_filter, our interpreter and JIT, hand-written C++.
-# Usage: bench/bpf/run.sh [--csv FILE] BUILD_DIR [runs] [ms-per-run] [cpu]
+# Usage: bench/bpf/run.sh [--csv FILE] BUILD_DIR [runs] [ms-per-run] [cpu]   (--csv FILE anywhere)
 set -e
+# --csv FILE may come anywhere: take it out, keep the other arguments in order.
 CSV=""
-if [ "${1:-}" = --csv ]; then
-  CSV=${2:?--csv needs a FILE}
-  shift 2
-fi
+i=$#
+while [ "$i" -gt 0 ]; do
+  a=$1
+  shift
+  i=$((i - 1))
+  if [ "$a" = --csv ]; then
+    [ "$i" -gt 0 ] || { echo "run.sh: --csv needs a FILE" >&2; exit 2; }
+    CSV=$1
+    shift
+    i=$((i - 1))
+  else
+    set -- "$@" "$a"
+  fi
+done
 BUILD=${1:?usage: run.sh [--csv FILE] BUILD_DIR [runs] [ms-per-run] [cpu]}
 RUNS=${2:-7}; MS=${3:-300}; CPU=${4:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -54,7 +54,8 @@ for csv in "$@"; do
       if (v >= 100) return sprintf("%.0f", v)
       return sprintf("%.3g", v)
     }
-    function ratio(r) { return sprintf(r >= 10 ? "%.1fx" : "%.2fx", r) }
+    # A ratio with 2 or 3 significant digits: 12.6x, 1.35x, 0.61x, 0.027x.
+    function ratio(r) { return sprintf(r >= 10 ? "%.1fx" : r >= 1 ? "%.2fx" : "%.2gx", r) }
     /^#/ || /^[ \t\r]*$/ { next }
     { sub(/\r$/, ""); gsub(/"/, "'\''") }
     !header { if ($0 != "workload,unit,better,target,value") bad("expected the header workload,unit,better,target,value"); header = 1; next }

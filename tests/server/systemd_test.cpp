@@ -1,7 +1,7 @@
 // `ninep serve` under systemd, through the real binary: socket activation (started by
 // systemd-socket-activate, which passes the listening socket the way systemd does), readiness
 // and stopping notifications (read from a NOTIFY_SOCKET this test binds), and the units in
-// contrib/systemd checked by `systemd-analyze verify`.
+// contrib/systemd (as the build configures them) checked by `systemd-analyze verify`.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,8 +21,8 @@
 #ifndef NINEP_BINARY
 #error "NINEP_BINARY must name the ninep program"
 #endif
-#ifndef NINEP_SOURCE_DIR
-#error "NINEP_SOURCE_DIR must name the source tree"
+#ifndef NINEP_UNITS_DIR
+#error "NINEP_UNITS_DIR must name the configured systemd units (BUILD/contrib/systemd)"
 #endif
 
 namespace ninep::servertest {
@@ -255,15 +255,21 @@ TEST(SystemdUnits, VerifyCleanly) {
   std::string out = analyze_verify(d->path(), {"probe.service"}, &rc);
   if (rc != 0) GTEST_SKIP() << "systemd-analyze verify does not work here: " << out;
 
-  // The units as shipped, but with ExecStart= naming the binary just built (verify checks that
-  // the program exists).
-  const std::string src = std::string(NINEP_SOURCE_DIR) + "/contrib/systemd/";
+  // The units as the build configured them (contrib/CMakeLists.txt), but with ExecStart= naming
+  // the binary just built instead of the installed one (verify checks that the program exists).
+  const std::string src = std::string(NINEP_UNITS_DIR) + "/";
   for (const std::string name : {"ninep-serve@.socket", "ninep-serve@.service"}) {
     std::string text = read_file(src + name);
     ASSERT_FALSE(text.empty()) << src + name;
-    const std::string installed = "ExecStart=ninep ";
-    if (auto at = text.find(installed); at != std::string::npos)
-      text.replace(at, installed.size(), std::string("ExecStart=") + NINEP_BINARY + " ");
+    const std::string exec = "\nExecStart=";
+    if (auto at = text.find(exec); at != std::string::npos) {
+      const std::size_t program = at + exec.size();
+      const std::size_t end = text.find(' ', program);
+      ASSERT_NE(end, std::string::npos) << text;
+      EXPECT_EQ(text.substr(program, end - program).find('/'), 0u)
+          << "ExecStart= names the installed binary by its absolute path";
+      text.replace(program, end - program, NINEP_BINARY);
+    }
     write_file(*d / name, text);
   }
   out = analyze_verify(d->path(), {"ninep-serve@.socket", "ninep-serve@.service"}, &rc);

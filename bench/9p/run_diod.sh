@@ -6,22 +6,7 @@
 # (default binary: build/bench/9p/bench_9p; default --runs 5)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-# --csv FILE may come anywhere: take it out, keep the other arguments in order.
-csv=""
-i=$#
-while [ "$i" -gt 0 ]; do
-  a=$1
-  shift
-  i=$((i - 1))
-  if [ "$a" = --csv ]; then
-    [ "$i" -gt 0 ] || { echo "run_diod.sh: --csv needs a FILE" >&2; exit 2; }
-    csv=$1
-    shift
-    i=$((i - 1))
-  else
-    set -- "$@" "$a"
-  fi
-done
+. "$here/../csv_option.sh"  # --csv FILE, anywhere
 bench=${1:-"$here/../../build/bench/9p/bench_9p"}
 [ $# -gt 0 ] && shift
 [ -x "$bench" ] || { echo "run_diod.sh: $bench is not built (cmake --build ... --target bench_9p)" >&2; exit 1; }

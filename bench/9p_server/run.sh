@@ -12,22 +12,7 @@
 #        (default BUILD_DIR: build)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-# --csv FILE may come anywhere: take it out, keep the other arguments in order.
-csv=""
-i=$#
-while [ "$i" -gt 0 ]; do
-  a=$1
-  shift
-  i=$((i - 1))
-  if [ "$a" = --csv ]; then
-    [ "$i" -gt 0 ] || { echo "run.sh: --csv needs a FILE" >&2; exit 2; }
-    csv=$1
-    shift
-    i=$((i - 1))
-  else
-    set -- "$@" "$a"
-  fi
-done
+. "$here/../csv_option.sh"  # --csv FILE, anywhere
 build=${1:-"$here/../../build"}
 [ $# -gt 0 ] && shift
 ninep="$build/tools/ninep/ninep"

@@ -6,22 +6,7 @@
 # Go's VM, libpcap's bpf_filter, our interpreter and JIT, hand-written C++.
 # Usage: bench/bpf/run.sh [--csv FILE] BUILD_DIR [runs] [ms-per-run] [cpu]   (--csv FILE anywhere)
 set -e
-# --csv FILE may come anywhere: take it out, keep the other arguments in order.
-CSV=""
-i=$#
-while [ "$i" -gt 0 ]; do
-  a=$1
-  shift
-  i=$((i - 1))
-  if [ "$a" = --csv ]; then
-    [ "$i" -gt 0 ] || { echo "run.sh: --csv needs a FILE" >&2; exit 2; }
-    CSV=$1
-    shift
-    i=$((i - 1))
-  else
-    set -- "$@" "$a"
-  fi
-done
+. "$(cd "$(dirname "$0")" && pwd)/../csv_option.sh"  # --csv FILE, anywhere
 BUILD=${1:?usage: run.sh [--csv FILE] BUILD_DIR [runs] [ms-per-run] [cpu]}
 RUNS=${2:-7}; MS=${3:-300}; CPU=${4:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -35,7 +20,7 @@ trap 'rm -f "$OUT"' EXIT
   "$ANCHORS/run.sh" "$RUNS" "$MS" "$CPU"
   taskset -c "$CPU" "$BENCH" "$ANCHORS/mix.pcap" "$ANCHORS/filters" "$RUNS" "$MS"
 } | tee "$OUT"
-[ -n "$CSV" ] || exit 0
+[ -n "$csv" ] || exit 0
 # The tables: a 41-column filter name, then (Go's) the figures, or (the others) a 21-column
 # implementation name and the figures; the median is the third figure from the end.
 {
@@ -65,5 +50,5 @@ trap 'rm -f "$OUT"' EXIT
           if ((order[i], targets[j]) in v)
             printf "%s,ns/packet,lower,%s,%s\n", order[i], targets[j], v[order[i], targets[j]]
     }' "$OUT"
-} >"$CSV"
-echo "run.sh: wrote $CSV"
+} >"$csv"
+echo "run.sh: wrote $csv"

@@ -4,30 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "client/attr_text.h"
-#include "p9/message.h"
 
 namespace ninep::client {
 namespace {
-
-const char* type_token(std::uint32_t mode) {
-  switch (mode & p9::kSIfmt) {
-    case p9::kSIfreg:
-      return "file";
-    case p9::kSIfdir:
-      return "directory";
-    case p9::kSIflnk:
-      return "symlink";
-    case p9::kSIfchr:
-      return "char";
-    case p9::kSIfblk:
-      return "block";
-    case p9::kSIfifo:
-      return "fifo";
-    case p9::kSIfsock:
-      return "socket";
-  }
-  return "unknown";
-}
 
 std::string one_line(const nlohmann::ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);

@@ -9,30 +9,34 @@
 
 namespace ninep::client {
 
+namespace {
+
+// Each file type as ls (its letter), stat (its name) and --json (its token) show it.
+struct FileType {
+  std::uint32_t format;
+  char letter;
+  const char* name;
+  const char* token;
+};
+constexpr FileType kFileTypes[] = {
+    {p9::kSIfreg, '-', "regular file", "file"},     {p9::kSIfdir, 'd', "directory", "directory"},
+    {p9::kSIflnk, 'l', "symbolic link", "symlink"}, {p9::kSIfchr, 'c', "character device", "char"},
+    {p9::kSIfblk, 'b', "block device", "block"},    {p9::kSIfifo, 'p', "fifo", "fifo"},
+    {p9::kSIfsock, 's', "socket", "socket"},
+};
+constexpr FileType kUnknownType{0, '-', "unknown", "unknown"};
+
+const FileType& file_type(std::uint32_t mode) {
+  for (const auto& t : kFileTypes)
+    if ((mode & p9::kSIfmt) == t.format) return t;
+  return kUnknownType;
+}
+
+}  // namespace
+
 std::string mode_string(std::uint32_t mode) {
   char s[11];
-  switch (mode & p9::kSIfmt) {
-    case p9::kSIfdir:
-      s[0] = 'd';
-      break;
-    case p9::kSIflnk:
-      s[0] = 'l';
-      break;
-    case p9::kSIfchr:
-      s[0] = 'c';
-      break;
-    case p9::kSIfblk:
-      s[0] = 'b';
-      break;
-    case p9::kSIfifo:
-      s[0] = 'p';
-      break;
-    case p9::kSIfsock:
-      s[0] = 's';
-      break;
-    default:
-      s[0] = '-';
-  }
+  s[0] = file_type(mode).letter;
   const char* rwx = "rwxrwxrwx";
   for (int i = 0; i < 9; ++i) s[1 + i] = (mode & (0400u >> i)) ? rwx[i] : '-';
   if (mode & 04000) s[3] = (mode & 0100) ? 's' : 'S';
@@ -43,23 +47,11 @@ std::string mode_string(std::uint32_t mode) {
 }
 
 const char* type_name(std::uint32_t mode) {
-  switch (mode & p9::kSIfmt) {
-    case p9::kSIfdir:
-      return "directory";
-    case p9::kSIflnk:
-      return "symbolic link";
-    case p9::kSIfchr:
-      return "character device";
-    case p9::kSIfblk:
-      return "block device";
-    case p9::kSIfifo:
-      return "fifo";
-    case p9::kSIfsock:
-      return "socket";
-    case p9::kSIfreg:
-      return "regular file";
-  }
-  return "unknown";
+  return file_type(mode).name;
+}
+
+const char* type_token(std::uint32_t mode) {
+  return file_type(mode).token;
 }
 
 std::string human_size(double bytes) {

@@ -15,6 +15,9 @@ namespace ninep::client {
 std::string mode_string(std::uint32_t mode);
 // "regular file", "directory", "symbolic link", ... ("unknown" for anything else).
 const char* type_name(std::uint32_t mode);
+// "file", "directory", "symlink", "char", "block", "fifo", "socket" ("unknown" for anything else):
+// the `type` of --json output.
+const char* type_token(std::uint32_t mode);
 // "512 B", "1.5 KiB", "2.0 MiB": powers of 1024, one decimal from KiB on.
 std::string human_size(double bytes);
 // Local time: "YYYY-MM-DD HH:MM", or with `full` "YYYY-MM-DD HH:MM:SS.nnnnnnnnn".

@@ -1,9 +1,12 @@
 #include "transport/activation.h"
 
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace ninep::transport {
@@ -36,8 +39,33 @@ Result<ActivatedSockets> take_activated_sockets() {
   return out;
 }
 
-void notify_service_manager(std::string_view state) {
-  ::sd_notify(0, std::string(state).c_str());
+ServiceManager ServiceManager::connect() {
+  ServiceManager m;
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || *path == '\0') return m;
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  const std::size_t len = std::strlen(path);
+  if ((path[0] != '/' && path[0] != '@') || len >= sizeof sa.sun_path) {
+    m.other_form_ = true;
+    return m;
+  }
+  std::memcpy(sa.sun_path, path, len);
+  if (path[0] == '@') sa.sun_path[0] = '\0';  // the abstract namespace
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const auto salen = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  if (fd && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), salen) == 0)
+    m.fd_ = std::move(fd);
+  return m;
+}
+
+void ServiceManager::notify(std::string_view state) const {
+  if (fd_) {
+    ssize_t n = ::send(fd_.get(), state.data(), state.size(), MSG_NOSIGNAL);
+    (void)n;  // the service manager gone is not the server's problem
+  } else if (other_form_) {
+    ::sd_notify(0, std::string(state).c_str());
+  }
 }
 
 }  // namespace ninep::transport

@@ -19,7 +19,18 @@ struct ActivatedSockets {
 // one is not a stream socket; every descriptor is closed then.
 Result<ActivatedSockets> take_activated_sockets();
 
-// Tells the service manager `state` (e.g. "READY=1"); nothing without NOTIFY_SOCKET.
-void notify_service_manager(std::string_view state);
+// The service manager's notification socket ($NOTIFY_SOCKET), connected when made, so that
+// states can still be sent once the process's root no longer contains its path (the server's
+// sandbox). Without NOTIFY_SOCKET, notify() does nothing.
+class ServiceManager {
+ public:
+  static ServiceManager connect();
+  // Tells the service manager `state` (e.g. "READY=1").
+  void notify(std::string_view state) const;
+
+ private:
+  UniqueFd fd_;
+  bool other_form_ = false;  // an address form not connected here (vsock:): sd_notify() sends
+};
 
 }  // namespace ninep::transport

@@ -185,7 +185,8 @@ bool is_loopback_host(std::string_view host) {
 Listener::Listener(Listener&& o) noexcept
     : fd_(std::move(o.fd_)),
       addr_(std::move(o.addr_)),
-      unlink_on_close_(std::exchange(o.unlink_on_close_, false)),
+      socket_dir_(std::move(o.socket_dir_)),
+      socket_name_(std::move(o.socket_name_)),
       filter_(std::move(o.filter_)),
       on_refused_(std::move(o.on_refused_)),
       shut_down_(o.shut_down_.load()) {}
@@ -199,8 +200,8 @@ Listener& Listener::operator=(Listener&& o) noexcept {
 }
 
 Listener::~Listener() {
-  if (unlink_on_close_ && fd_ && !addr_.path.empty()) ::unlink(addr_.path.c_str());
-  unlink_on_close_ = false;
+  if (socket_dir_ && fd_) ::unlinkat(socket_dir_.get(), socket_name_.c_str(), 0);
+  socket_dir_.reset();
   fd_.reset();
 }
 
@@ -322,7 +323,12 @@ Result<Listener> listen(const Address& addr, const ListenOptions& opts) {
               listen_unix_socket_file(l.fd_.get(), addr.path, mode, opts.socket_group, kBacklog);
           !r)
         return std::unexpected(r.error());
-      l.unlink_on_close_ = true;
+      const std::size_t slash = addr.path.rfind('/');
+      const std::string dir = slash == std::string::npos ? "."
+                              : slash == 0               ? "/"
+                                                         : addr.path.substr(0, slash);
+      l.socket_dir_.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      l.socket_name_ = addr.path.substr(slash + 1);
       break;
     }
     case Address::Kind::Tcp: {

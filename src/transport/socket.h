@@ -68,7 +68,10 @@ class Listener {
   friend Result<Listener> listen(const Address&, const ListenOptions&);
   UniqueFd fd_;
   Address addr_;
-  bool unlink_on_close_ = false;
+  // The socket file's directory (opened when it was made) and name, to remove it on close even
+  // from a process whose root no longer contains that path (the server's sandbox).
+  UniqueFd socket_dir_;
+  std::string socket_name_;
   PeerFilter filter_;
   std::function<void(const Peer&)> on_refused_;
   std::atomic<bool> shut_down_{false};

@@ -57,11 +57,13 @@ void signal_eventfd(int fd) {
 }  // namespace
 
 Result<std::unique_ptr<Server>> make_local_server(const ServerConfig& cfg,
-                                                  const std::vector<ExportSpec>& specs) {
+                                                  const std::vector<ExportSpec>& specs,
+                                                  bool unchecked_paths_for_tests) {
   std::vector<Export> exports;
   for (const auto& spec : specs) {
     localfs::Options lo;
     lo.read_only = spec.read_only;
+    lo.unchecked_for_tests = unchecked_paths_for_tests;
     auto fs = localfs::LocalFs::open(spec.path, lo);
     if (!fs) {
       const Error& e = fs.error();
@@ -124,6 +126,7 @@ Result<std::unique_ptr<Daemon>> Daemon::prepare(std::optional<pid_t> exit_with,
   if (rlim_t limit = raise_open_file_limit(); limit < kFewOpenFiles)
     d->notice_("warning: only " + std::to_string(limit) +
                " open files allowed (ulimit -n); every file a client keeps in use needs one");
+  d->service_manager_ = transport::ServiceManager::connect();
   d->ended_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!d->ended_) return fail_errno("eventfd");
   if (exit_with) {
@@ -275,7 +278,7 @@ void Daemon::start_serving() {
 int Daemon::run() {
   const std::string ready = "READY=1\nSTATUS=" + status();
   start_serving();
-  transport::notify_service_manager(ready);
+  service_manager_.notify(ready);
   const bool only_inherited = acceptors_.empty();
   if (!(only_inherited && inherited_live_ == 0)) {
     for (;;) {
@@ -292,7 +295,7 @@ int Daemon::run() {
       }
     }
   }
-  transport::notify_service_manager("STOPPING=1");
+  service_manager_.notify("STOPPING=1");
   shutdown();
   return 0;
 }

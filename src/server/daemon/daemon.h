@@ -20,6 +20,7 @@
 #include "common/unique_fd.h"
 #include "server/daemon/export_spec.h"
 #include "server/server.h"
+#include "transport/activation.h"
 #include "transport/socket.h"
 
 namespace ninep::server {
@@ -31,8 +32,11 @@ struct ListenAccess {
 };
 
 // A Server for `exports`, each served by localfs from its host directory. Errors name the path.
+// `unchecked_paths_for_tests`: localfs's containment checks off (serve --test-unchecked-paths,
+// so that a test can show what the sandbox alone stops).
 Result<std::unique_ptr<Server>> make_local_server(const ServerConfig& cfg,
-                                                  const std::vector<ExportSpec>& exports);
+                                                  const std::vector<ExportSpec>& exports,
+                                                  bool unchecked_paths_for_tests = false);
 
 // $XDG_RUNTIME_DIR/ninep.sock; for root /run/ninep/ninep.sock (the directory made 0700 when
 // missing, refused when someone else could write it). Never a shared directory such as /tmp,
@@ -87,6 +91,7 @@ class Daemon {
   void shutdown();
 
   Notice notice_;
+  transport::ServiceManager service_manager_;
   transport::ListenOptions listen_base_;
   UniqueFd sigfd_, pidfd_, ended_;
   std::vector<Endpoint> endpoints_;

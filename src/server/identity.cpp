@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <charconv>
 #include <string>
+#include <unordered_map>
 
 namespace ninep::server {
 namespace {
@@ -31,7 +32,42 @@ void load_groups(const passwd& pw, Identity& id) {
   id.groups.clear();
 }
 
+// The host's user database as it was when snapshot_user_database() ran.
+struct UserDatabase {
+  struct User {
+    std::string name;
+    uid_t uid;
+    gid_t gid;
+  };
+  std::vector<User> users;
+  std::unordered_map<std::string, std::vector<gid_t>> member_of;  // user name -> groups
+};
+const UserDatabase* g_snapshot = nullptr;  // set once, before any request thread starts
+
+Result<IdentityPtr> from_snapshot(bool by_name, std::string_view name, uid_t uid) {
+  const auto& users = g_snapshot->users;
+  auto u = std::find_if(users.begin(), users.end(), [&](const UserDatabase::User& e) {
+    return by_name ? e.name == name : e.uid == uid;
+  });
+  auto id = std::make_shared<Identity>();
+  if (u == users.end()) {
+    if (by_name && name != "nobody")
+      return fail(ENOENT, "unknown user '" + std::string(name) + "'");
+    id->uid = by_name ? 65534 : uid;
+    id->gid = by_name ? 65534 : uid;
+    return id;
+  }
+  id->uid = u->uid;
+  id->gid = u->gid;
+  id->groups.push_back(u->gid);
+  if (auto m = g_snapshot->member_of.find(u->name); m != g_snapshot->member_of.end())
+    for (gid_t g : m->second)
+      if (g != u->gid) id->groups.push_back(g);
+  return id;
+}
+
 Result<IdentityPtr> from_passwd_lookup(bool by_name, std::string_view name, uid_t uid) {
+  if (g_snapshot != nullptr) return from_snapshot(by_name, name, uid);
   passwd pw{};
   passwd* found = nullptr;
   std::vector<char> buf(16384);
@@ -59,6 +95,23 @@ Result<IdentityPtr> from_passwd_lookup(bool by_name, std::string_view name, uid_
   load_groups(pw, *id);
   return id;
 }
+
+}  // namespace
+
+void snapshot_user_database() {
+  auto* db = new UserDatabase;  // lives as long as the process
+  ::setpwent();
+  while (passwd* pw = ::getpwent()) db->users.push_back({pw->pw_name, pw->pw_uid, pw->pw_gid});
+  ::endpwent();
+  ::setgrent();
+  while (group* gr = ::getgrent())
+    for (char** m = gr->gr_mem; m != nullptr && *m != nullptr; ++m)
+      db->member_of[*m].push_back(gr->gr_gid);
+  ::endgrent();
+  g_snapshot = db;
+}
+
+namespace {
 
 // Capabilities are per thread; the raw system calls change only the calling thread's (two calls
 // do not justify a dependency on libcap).

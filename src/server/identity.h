@@ -30,6 +30,10 @@ using IdentityPtr = std::shared_ptr<const Identity>;
 // The primary and supplementary groups come from the host's user database; a uid unknown there
 // gets gid = uid and no supplementary groups. ENOENT ("unknown user") when uname names nobody.
 Result<IdentityPtr> resolve_identity(std::string_view uname, std::uint32_t n_uname);
+// From now on, users and groups are looked up in a copy of the host's user database taken now
+// (every entry getpwent/getgrent list), for a server whose root no longer contains /etc (the
+// sandbox). A user added to the host later is unknown to the server until it restarts.
+void snapshot_user_database();
 // The identity requests of `who` run as under `map`: squashed identities become the anonymous
 // uid/gid with no supplementary groups; under root squash, group 0 is squashed as well (as
 // nfsd does), so a guest cannot use the host's root group either.

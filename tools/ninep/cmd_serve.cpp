@@ -19,6 +19,7 @@
 
 #include "command.h"
 #include "server/daemon/daemon.h"
+#include "server/daemon/sandbox.h"
 #include "server/daemon/settings.h"
 #include "transport/address.h"
 
@@ -63,6 +64,47 @@ void add_access(CLI::App& app, server::ListenAccess& o) {
                  "unix listeners accept only peers running as this uid (repeatable)");
 }
 
+// The sandbox and the capabilities a server runs with (see server/daemon/sandbox.h).
+struct Confinement {
+  std::string sandbox;
+  bool unchecked_paths = false;  // tests only
+};
+
+void add_confinement(CLI::App& app, Confinement& c) {
+  app.add_option("--sandbox", c.sandbox,
+                 "namespace: the server's root holds only the exports; chroot: chroot into the "
+                 "directory holding them; none (default: namespace where the system allows it)");
+  app.add_flag("--test-unchecked-paths", c.unchecked_paths,
+               "tests only: walks follow symlinks, unchecked (shows what the sandbox stops)")
+      ->group("");
+}
+
+// Sets up the sandbox before the exports are opened: call it before any thread starts.
+Result<server::Sandbox> prepare_sandbox(const Confinement& c,
+                                        const std::vector<std::string>& export_paths,
+                                        const server::Daemon::Notice& notice) {
+  server::SandboxMode mode = server::SandboxMode::Auto;
+  if (!c.sandbox.empty()) {
+    auto m = server::parse_sandbox_mode(c.sandbox);
+    if (!m) return std::unexpected(m.error());
+    mode = *m;
+  }
+  std::string fallback;
+  auto sandbox = server::Sandbox::prepare(mode, export_paths, fallback);
+  if (sandbox && !fallback.empty()) notice("warning: " + fallback);
+  return sandbox;
+}
+
+// Enters the sandbox and drops the capabilities not needed: once listening, before serving.
+Result<void> lock_down(server::Sandbox& sandbox, const server::ServerConfig& cfg, int verbose,
+                       const server::Daemon::Notice& notice) {
+  if (auto r = sandbox.enter(); !r) return r;
+  auto caps = server::limit_capabilities(cfg.xattr_namespaces == server::XattrNamespaces::All);
+  if (!caps) return std::unexpected(caps.error());
+  if (verbose > 0) notice("sandbox: " + sandbox.describe() + "; capabilities: " + *caps);
+  return {};
+}
+
 server::Daemon::Notice notice_for(const char* cmd) {
   return
       [cmd](const std::string& line) { std::fprintf(stderr, "ninep %s: %s\n", cmd, line.c_str()); };
@@ -87,6 +129,8 @@ int cmd_serve(int argc, char** argv) {
   app.add_flag("--allow-remote", allow_remote, "allow listening on non-loopback TCP addresses");
   add_settings(app, settings);
   add_access(app, access);
+  Confinement confinement;
+  add_confinement(app, confinement);
   if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
 
   if (dir.empty() && export_args.empty()) {
@@ -109,9 +153,17 @@ int cmd_serve(int argc, char** argv) {
       return usage_error(
           "serve", Error{a.error().code, "bad address '" + l + "': " + a.error().to_string()});
 
+  if (!confinement.sandbox.empty())
+    if (auto m = server::parse_sandbox_mode(confinement.sandbox); !m)
+      return usage_error("serve", m.error());
+
   auto daemon = server::Daemon::prepare(watch, access, notice_for("serve"));
   if (!daemon) return start_error("serve", daemon.error());
-  auto srv = server::make_local_server(*cfg, exports);
+  std::vector<std::string> paths;
+  for (const auto& e : exports) paths.push_back(e.path);
+  auto sandbox = prepare_sandbox(confinement, paths, notice_for("serve"));
+  if (!sandbox) return start_error("serve", sandbox.error());
+  auto srv = server::make_local_server(*cfg, exports, confinement.unchecked_paths);
   if (!srv) return start_error("serve", srv.error());
   server::Server& server = (*daemon)->add(std::move(*srv));
   // Sockets passed by systemd (socket activation) are served, and so is every --listen; with
@@ -132,6 +184,8 @@ int cmd_serve(int argc, char** argv) {
   for (const auto& a : (*daemon)->listening())
     std::fprintf(stderr, "ninep serve: listening on %s\n  mount it with: ninep mount %s DIR\n",
                  a.c_str(), a.c_str());
+  if (auto r = lock_down(*sandbox, *cfg, settings.verbose, notice_for("serve")); !r)
+    return start_error("serve", r.error());
   return (*daemon)->run();
 }
 
@@ -146,9 +200,14 @@ int cmd_server9p(int argc, char** argv) {
   app.add_option("PID", pid, "exit when this process exits")->required();
   add_settings(app, settings);
   add_access(app, access);
+  Confinement confinement;
+  add_confinement(app, confinement);
   if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
   auto cfg = server::make_config(settings);
   if (!cfg) return usage_error("server9p", cfg.error());
+  if (!confinement.sandbox.empty())
+    if (auto m = server::parse_sandbox_mode(confinement.sandbox); !m)
+      return usage_error("server9p", m.error());
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const auto& s : serves) {
     auto p = server::parse_podman_serve(s);
@@ -157,15 +216,22 @@ int cmd_server9p(int argc, char** argv) {
   }
   auto daemon = server::Daemon::prepare(pid, access, notice_for("server9p"));
   if (!daemon) return start_error("server9p", daemon.error());
+  std::vector<std::string> paths;
+  for (const auto& p : pairs) paths.push_back(p.first);
+  auto sandbox = prepare_sandbox(confinement, paths, notice_for("server9p"));
+  if (!sandbox) return start_error("server9p", sandbox.error());
   for (const auto& [path, address] : pairs) {
     // One server per directory: each listener serves only its own directory.
-    auto srv = server::make_local_server(*cfg, {server::ExportSpec{path, path, false}});
+    auto srv = server::make_local_server(*cfg, {server::ExportSpec{path, path, false}},
+                                         confinement.unchecked_paths);
     if (!srv) return start_error("server9p", srv.error());
     server::Server& server = (*daemon)->add(std::move(*srv));
     if (auto r = (*daemon)->add_address(server, address, false); !r)
       return start_error("server9p", r.error());
     std::fprintf(stderr, "ninep server9p: serving %s on %s\n", path.c_str(), address.c_str());
   }
+  if (auto r = lock_down(*sandbox, *cfg, settings.verbose, notice_for("server9p")); !r)
+    return start_error("server9p", r.error());
   return (*daemon)->run();
 }
 

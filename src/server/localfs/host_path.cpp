@@ -14,6 +14,8 @@
 
 namespace ninep::server::localfs {
 
+const char* g_fd_link_prefix = "/proc/self/fd/";
+
 Result<std::string_view> current_path(int fd) {
   thread_local std::array<char, PATH_MAX + 1> buf;
   ProcFdPath link(fd);

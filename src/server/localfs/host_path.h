@@ -26,10 +26,21 @@
 
 namespace ninep::server::localfs {
 
+// What ProcFdPath puts before a descriptor's number: "/proc/self/fd/", or "" once the
+// process's working directory is its own /proc/self/fd directory (reach_fd_links_from_cwd()).
+extern const char* g_fd_link_prefix;
+
+// Makes ProcFdPath relative to the working directory, which the caller has made this process's
+// /proc/self/fd: for a process whose root has no /proc (the server's sandbox). Call it before
+// any request thread starts.
+inline void reach_fd_links_from_cwd() {
+  g_fd_link_prefix = "";
+}
+
 // "/proc/self/fd/N" for a descriptor, without allocating.
 class ProcFdPath {
  public:
-  explicit ProcFdPath(int fd) { std::snprintf(buf_, sizeof buf_, "/proc/self/fd/%d", fd); }
+  explicit ProcFdPath(int fd) { std::snprintf(buf_, sizeof buf_, "%s%d", g_fd_link_prefix, fd); }
   const char* c_str() const { return buf_; }
 
  private:

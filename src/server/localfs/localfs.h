@@ -37,6 +37,9 @@ struct Options {
   bool read_only = false;
   // Deepest directory level below the export root a walk may reach.
   std::uint32_t max_depth = 1024;
+  // Tests only (serve --test-unchecked-paths): walks follow symlinks and nothing checks that a
+  // file is inside the export, so that a test can show what the sandbox alone stops.
+  bool unchecked_for_tests = false;
 };
 
 class LocalFs final : public Backend {

@@ -91,7 +91,9 @@ Result<void> LocalFs::setattr(Node& node, const p9::Tsetattr& req) {
     const uid_t uid = (req.valid & p9::kSetattrUid) ? req.uid : static_cast<uid_t>(-1);
     const gid_t gid = (req.valid & p9::kSetattrGid) ? req.gid : static_cast<gid_t>(-1);
     if (::fchownat(n.path.get(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
-      return fail_errno("chown");
+      // EINVAL: an id the server's user namespace (its sandbox, when not run as root) does not
+      // map, which the host would have refused the server's user anyway.
+      return errno == EINVAL ? fail(EPERM, "chown") : fail_errno("chown");
   }
   if (req.valid & p9::kSetattrSize) {
     if (req.size > static_cast<std::uint64_t>(LLONG_MAX)) return fail(EFBIG);

@@ -13,6 +13,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../csv_option.sh"  # --csv FILE, anywhere
+. "$here/medians.sh"        # medians FILE
 build=${1:-"$here/../../build"}
 [ $# -gt 0 ] && shift
 ninep="$build/tools/ninep/ninep"
@@ -58,23 +59,6 @@ for w in walk write create readdir; do
   done
 done
 
-# Result lines: a 44-column name, the figure, the unit, [min - max]. Prints name|median|unit for
-# each workload, in the order they first appear.
-medians() {
-  sed -n -E 's/^(.{44}) +([0-9.]+) ([a-zA-Z/]+) +\[.*$/\1|\2|\3/p' "$1" | sed -E 's/ +\|/|/' |
-    awk -F'|' '{
-      if (!($1 in n)) { order[++k] = $1; unit[$1] = $3 }
-      v[$1, ++n[$1]] = $2
-    }
-    END {
-      for (i = 1; i <= k; i++) {
-        name = order[i]; c = n[name]
-        for (a = 1; a <= c; a++) x[a] = v[name, a] + 0
-        for (a = 2; a <= c; a++) { t = x[a]; b = a - 1; while (b >= 1 && x[b] > t) { x[b + 1] = x[b]; b-- }; x[b + 1] = t }
-        printf "%s|%s|%s\n", name, x[int((c + 1) / 2)], unit[name]
-      }
-    }'
-}
 medians "$tmp/diod.txt" >"$tmp/d"
 medians "$tmp/ours64.txt" >"$tmp/o"
 medians "$tmp/ours1m.txt" >"$tmp/m"

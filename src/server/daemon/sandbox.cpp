@@ -174,6 +174,13 @@ Result<void> Sandbox::enter() {
         !r)
       return r;
   }
+  if (kSandboxKeepsProc) {
+    if (::mkdir("/proc", 0555) != 0) return fail_errno("sandbox: mkdir /proc");
+    if (auto r = mount_or_fail("/.old/proc", "/proc", nullptr, MS_BIND | MS_REC, nullptr,
+                               "bind /proc (sanitizer build)");
+        !r)
+      return r;
+  }
   if (::mkdir("/.fd", 0700) != 0) return fail_errno("sandbox: mkdir /.fd");
   const std::string old_fd_links = "/.old" + fd_links;
   if (auto r = mount_or_fail(old_fd_links.c_str(), "/.fd", nullptr, MS_BIND, nullptr,

@@ -26,6 +26,14 @@
 
 namespace ninep::server {
 
+// Builds with AddressSanitizer keep /proc in the sandbox: LeakSanitizer reads /proc/self/task
+// and /proc/self/maps when the process exits.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSandboxKeepsProc = true;
+#else
+inline constexpr bool kSandboxKeepsProc = false;
+#endif
+
 enum class SandboxMode {
   Auto,  // namespace where the platform allows it, else chroot (root) or none, with a notice
   Namespace,

@@ -1,0 +1,59 @@
+#!/bin/sh
+# What the server's confinement costs: `ninep serve` as it runs by default (its sandbox, and its
+# seccomp filter) against the same server with both off (--sandbox none --seccomp none), under the
+# same client load (bench/9p's bench_9p, msize 64 KiB), in one run. Each figure is the median of
+# 5 runs, the two servers taking turns in alternating order. Change = confined against
+# unconfined, in the figure's own direction: negative means confinement is slower.
+#
+# usage: bench/9p_server/confinement.sh [BUILD_DIR] [bench_9p options...]   (default: build)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/medians.sh"
+build=${1:-"$here/../../build"}
+[ $# -gt 0 ] && shift
+ninep="$build/tools/ninep/ninep"
+bench="$build/bench/9p/bench_9p"
+for b in "$ninep" "$bench"; do
+  [ -x "$b" ] || { echo "confinement.sh: $b is not built (targets: ninep bench_9p)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ninep-bench-confinement.XXXXXX")
+mkdir "$tmp/on" "$tmp/off"
+"$ninep" serve "$tmp/on" --listen "unix:$tmp/on.sock" --no-root-squash -v 2>"$tmp/on.log" &
+on_pid=$!
+"$ninep" serve "$tmp/off" --listen "unix:$tmp/off.sock" --no-root-squash --sandbox none \
+  --seccomp none -v 2>"$tmp/off.log" &
+off_pid=$!
+trap 'kill $on_pid $off_pid 2>/dev/null; wait $on_pid $off_pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+for s in on off; do
+  i=0
+  while [ ! -S "$tmp/$s.sock" ]; do
+    i=$((i + 1))
+    [ $i -le 500 ] || { echo "confinement.sh: $s did not start:" >&2; cat "$tmp/$s.log" >&2; exit 1; }
+    sleep 0.01
+  done
+done
+echo "bench_9p against ninep serve confined and not, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+grep -h -E "sandbox:|seccomp" "$tmp/on.log" "$tmp/off.log" | sed 's/^/  /'
+
+runs=5
+for w in walk write create readdir; do
+  i=0
+  while [ $i -lt $runs ]; do
+    for k in 0 1; do
+      case $(((i + k) % 2)) in
+        0) "$bench" --runs 1 --only "$w" --msize 65536 "$@" "unix:$tmp/on.sock" >>"$tmp/on.txt" ;;
+        1) "$bench" --runs 1 --only "$w" --msize 65536 "$@" "unix:$tmp/off.sock" >>"$tmp/off.txt" ;;
+      esac
+    done
+    i=$((i + 1))
+  done
+done
+
+medians "$tmp/on.txt" >"$tmp/a"
+medians "$tmp/off.txt" >"$tmp/b"
+printf '\n%-42s %-8s %12s %12s %8s\n' "workload" "unit" "unconfined" "confined" "change"
+paste -d'|' "$tmp/b" "$tmp/a" | awk -F'|' '{
+  change = ($3 == "ms") ? ($2 / $5 - 1) * 100 : ($5 / $2 - 1) * 100;
+  printf "%-42s %-8s %12.1f %12.1f %+7.1f%%\n", $1, $3, $2, $5, change
+}'

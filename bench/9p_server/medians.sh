@@ -1,0 +1,18 @@
+# Sourced by the bench/9p_server scripts. `medians FILE` reads bench_9p's result lines (a 44-column
+# name, the figure, the unit, [min - max]) and prints name|median|unit for each workload, in the
+# order they first appear.
+medians() {
+  sed -n -E 's/^(.{44}) +([0-9.]+) ([a-zA-Z/]+) +\[.*$/\1|\2|\3/p' "$1" | sed -E 's/ +\|/|/' |
+    awk -F'|' '{
+      if (!($1 in n)) { order[++k] = $1; unit[$1] = $3 }
+      v[$1, ++n[$1]] = $2
+    }
+    END {
+      for (i = 1; i <= k; i++) {
+        name = order[i]; c = n[name]
+        for (a = 1; a <= c; a++) x[a] = v[name, a] + 0
+        for (a = 2; a <= c; a++) { t = x[a]; b = a - 1; while (b >= 1 && x[b] > t) { x[b + 1] = x[b]; b-- }; x[b + 1] = t }
+        printf "%s|%s|%s\n", name, x[int((c + 1) / 2)], unit[name]
+      }
+    }'
+}

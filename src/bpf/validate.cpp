@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bpf/mnemonics.h"
+#include "bpf/opcodes.h"
 
 namespace ninep::bpf {
 namespace {
@@ -21,6 +22,21 @@ constexpr std::array<bool, 256> kAllowedTable = allowed_table();
 
 Rejection at(std::size_t index, std::string reason) {
   return Rejection{index, std::move(reason)};
+}
+
+// Why seccomp refuses an opcode the socket checks accept.
+const char* seccomp_refusal(std::uint16_t code) {
+  switch (mode(code)) {
+    case kInd:
+      return "a load relative to X";
+    case kMsh:
+      return "the IPv4 header length load";
+    default:
+      break;
+  }
+  if (code == (kAlu | kMod | kK) || code == (kAlu | kMod | kX)) return "modulo";
+  if (cls(code) == kLd || cls(code) == kLdx) return "only word loads";
+  return "not in seccomp's list";
 }
 
 // check_load_and_stores(): one bit per scratch word, "written on every path so far". A jump
@@ -54,6 +70,68 @@ std::optional<Rejection> check_scratch(std::span<const RawInstruction> program) 
           valid = 0xffff;
         }
         break;
+    }
+  }
+  return std::nullopt;
+}
+
+// seccomp_check_filter(): run after the socket checks, over a program they accepted.
+std::optional<Rejection> check_seccomp(std::span<const RawInstruction> program) {
+  for (std::size_t pc = 0; pc < program.size(); ++pc) {
+    const RawInstruction& in = program[pc];
+    switch (in.op) {
+      case kLd | kW | kAbs:
+        if (in.k >= kSeccompDataSize)
+          return at(pc,
+                    fmt::format("seccomp: ld [{}] reads past the 64 bytes of seccomp_data", in.k));
+        if (in.k % 4 != 0)
+          return at(pc,
+                    fmt::format("seccomp: ld [{}] is not a 4-aligned word of seccomp_data", in.k));
+        break;
+      case kLd | kW | kLen:
+      case kLdx | kW | kLen:
+      case kRet | kK:
+      case kRet | kA:
+      case kAlu | kAdd | kK:
+      case kAlu | kAdd | kX:
+      case kAlu | kSub | kK:
+      case kAlu | kSub | kX:
+      case kAlu | kMul | kK:
+      case kAlu | kMul | kX:
+      case kAlu | kDiv | kK:
+      case kAlu | kDiv | kX:
+      case kAlu | kAnd | kK:
+      case kAlu | kAnd | kX:
+      case kAlu | kOr | kK:
+      case kAlu | kOr | kX:
+      case kAlu | kXor | kK:
+      case kAlu | kXor | kX:
+      case kAlu | kLsh | kK:
+      case kAlu | kLsh | kX:
+      case kAlu | kRsh | kK:
+      case kAlu | kRsh | kX:
+      case kAlu | kNeg:
+      case kLd | kImm:
+      case kLdx | kImm:
+      case kMisc | kTax:
+      case kMisc | kTxa:
+      case kLd | kMem:
+      case kLdx | kMem:
+      case kSt:
+      case kStx:
+      case kJmp | kJa:
+      case kJmp | kJeq | kK:
+      case kJmp | kJeq | kX:
+      case kJmp | kJge | kK:
+      case kJmp | kJge | kX:
+      case kJmp | kJgt | kK:
+      case kJmp | kJgt | kX:
+      case kJmp | kJset | kK:
+      case kJmp | kJset | kX:
+        break;
+      default:
+        return at(pc, fmt::format("seccomp: opcode {:#x} ({}) is not allowed in a seccomp filter",
+                                  in.op, seccomp_refusal(in.op)));
     }
   }
   return std::nullopt;
@@ -127,8 +205,18 @@ std::optional<Rejection> find_rejection(std::span<const RawInstruction> program)
   return check_scratch(program);
 }
 
+std::optional<Rejection> find_rejection(std::span<const RawInstruction> program, FilterKind kind) {
+  if (auto r = find_rejection(program)) return r;
+  if (kind == FilterKind::Seccomp) return check_seccomp(program);
+  return std::nullopt;
+}
+
 Result<void> validate(std::span<const RawInstruction> program) {
-  if (auto r = find_rejection(program)) return fail(EINVAL, r->to_string());
+  return validate(program, FilterKind::Socket);
+}
+
+Result<void> validate(std::span<const RawInstruction> program, FilterKind kind) {
+  if (auto r = find_rejection(program, kind)) return fail(EINVAL, r->to_string());
   return {};
 }
 

@@ -120,5 +120,81 @@ TEST(Validate, ValidateGivesEinvalWithTheRejection) {
   EXPECT_EQ(r.error().message, "instruction 0: division by constant 0");
 }
 
+// The rejection of `text`'s program as a seccomp filter ("" when accepted).
+std::string seccomp_rejection(std::string_view text) {
+  auto r = find_rejection(must_parse(text), FilterKind::Seccomp);
+  return r ? r->to_string() : "";
+}
+
+TEST(ValidateSeccomp, AcceptsWordLoadsAlignedInsideSeccompData) {
+  // nr (0), arch (4), instruction_pointer (8, 12), args[0..5] (16..63).
+  EXPECT_EQ(seccomp_rejection("ld [0]\nld [4]\nld [8]\nld [16]\nld [60]\nret a"), "");
+  EXPECT_EQ(rejection("ld [64]\nret a"), "");  // a socket filter may read any offset
+  EXPECT_EQ(seccomp_rejection("ld [64]\nret a"),
+            "instruction 0: seccomp: ld [64] reads past the 64 bytes of seccomp_data");
+  // SKF_NET_OFF: a socket filter's network header, nothing in seccomp_data.
+  EXPECT_EQ(seccomp_rejection("ld [0xfff00000]\nret a"),
+            "instruction 0: seccomp: ld [4293918720] reads past the 64 bytes of seccomp_data");
+  EXPECT_EQ(seccomp_rejection("ld [2]\nret a"),
+            "instruction 0: seccomp: ld [2] is not a 4-aligned word of seccomp_data");
+}
+
+TEST(ValidateSeccomp, RefusesHalfWordByteIndirectAndHeaderLengthLoads) {
+  EXPECT_EQ(seccomp_rejection("ldh [0]\nret a"),
+            "instruction 0: seccomp: opcode 0x28 (only word loads) is not allowed in a seccomp "
+            "filter");
+  EXPECT_EQ(seccomp_rejection("ldb [4]\nret a"),
+            "instruction 0: seccomp: opcode 0x30 (only word loads) is not allowed in a seccomp "
+            "filter");
+  EXPECT_EQ(seccomp_rejection("ld [x + 0]\nret a"),
+            "instruction 0: seccomp: opcode 0x40 (a load relative to X) is not allowed in a "
+            "seccomp filter");
+  EXPECT_EQ(seccomp_rejection("ldx 4*([0]&0xf)\nret a"),
+            "instruction 0: seccomp: opcode 0xb1 (the IPv4 header length load) is not allowed "
+            "in a seccomp filter");
+  EXPECT_EQ(rejection("ldh [0]\nldb [4]\nld [x + 0]\nldx 4*([0]&0xf)\nret a"), "");
+}
+
+TEST(ValidateSeccomp, RefusesExtensions) {
+  EXPECT_EQ(rejection("ld rand\nret a"), "");
+  EXPECT_EQ(seccomp_rejection("ld rand\nret a"),
+            "instruction 0: seccomp: ld [4294963256] reads past the 64 bytes of seccomp_data");
+  // An unknown extension is refused by the socket checks first, as the kernel orders them.
+  EXPECT_EQ(seccomp_rejection("ld [0xfffff0fc]\nret a"),
+            "instruction 0: unknown extension at SKF_AD_OFF+252");
+}
+
+TEST(ValidateSeccomp, RefusesModuloButAcceptsTheOtherArithmetic) {
+  EXPECT_EQ(seccomp_rejection("ld [0]\nadd #1\nsub x\nmul #3\ndiv #2\ndiv x\nand #1\nor x\n"
+                              "xor #5\nxor x\nlsh #2\nrsh x\nneg\ntax\ntxa\nret a"),
+            "");
+  EXPECT_EQ(seccomp_rejection("mod #3\nret a"),
+            "instruction 0: seccomp: opcode 0x94 (modulo) is not allowed in a seccomp filter");
+  EXPECT_EQ(seccomp_rejection("mod x\nret a"),
+            "instruction 0: seccomp: opcode 0x9c (modulo) is not allowed in a seccomp filter");
+  EXPECT_EQ(rejection("mod #3\nmod x\nret a"), "");
+}
+
+TEST(ValidateSeccomp, AcceptsLengthLoadsScratchJumpsAndReturns) {
+  EXPECT_EQ(
+      seccomp_rejection("ld len\nldx len\nld #1\nldx #2\nst M[0]\nstx M[1]\nld M[0]\n"
+                        "ldx M[1]\njeq #1, l1\nl1: jgt x, l2\nl2: jge #3, l3\nl3: jset x, l4\n"
+                        "l4: ja l5\nl5: ret a"),
+      "");
+  EXPECT_EQ(seccomp_rejection("ret #0x7fff0000"), "");
+}
+
+TEST(ValidateSeccomp, KeepsEverySocketCheck) {
+  EXPECT_EQ(seccomp_rejection("div #0\nret a"), "instruction 0: division by constant 0");
+  EXPECT_EQ(seccomp_rejection("ld M[3]\nret a"),
+            "instruction 0: reads M[3], which is not written on every path to it");
+  EXPECT_EQ(seccomp_rejection("ld [0]"),
+            "instruction 0: the last instruction is not a return (ret #k or ret a)");
+  auto r = validate(must_parse("ldh [0]\nret a"), FilterKind::Seccomp);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, EINVAL);
+  EXPECT_TRUE(validate(must_parse("ld [4]\nret a"), FilterKind::Seccomp));
+}
+
 }  // namespace
 }  // namespace ninep::bpf

@@ -8,7 +8,7 @@
 # usage: bench/9p_server/confinement.sh [BUILD_DIR] [bench_9p options...]   (default: build)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/medians.sh"
+. "$here/common.sh"  # wait_socket, medians
 build=${1:-"$here/../../build"}
 [ $# -gt 0 ] && shift
 ninep="$build/tools/ninep/ninep"
@@ -25,14 +25,7 @@ on_pid=$!
   --seccomp none -v 2>"$tmp/off.log" &
 off_pid=$!
 trap 'kill $on_pid $off_pid 2>/dev/null; wait $on_pid $off_pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-for s in on off; do
-  i=0
-  while [ ! -S "$tmp/$s.sock" ]; do
-    i=$((i + 1))
-    [ $i -le 500 ] || { echo "confinement.sh: $s did not start:" >&2; cat "$tmp/$s.log" >&2; exit 1; }
-    sleep 0.01
-  done
-done
+for s in on off; do wait_socket "$s" "$tmp/$s.sock" "$tmp/$s.log"; done
 echo "bench_9p against ninep serve confined and not, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 grep -h -E "sandbox:|seccomp" "$tmp/on.log" "$tmp/off.log" | sed 's/^/  /'
 

@@ -13,7 +13,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../csv_option.sh"  # --csv FILE, anywhere
-. "$here/medians.sh"        # medians FILE
+. "$here/common.sh"         # wait_socket, medians
 build=${1:-"$here/../../build"}
 [ $# -gt 0 ] && shift
 ninep="$build/tools/ninep/ninep"
@@ -31,14 +31,7 @@ ours_pid=$!
 "$diod" -f -n -c /dev/null -e "$tmp/diod" -l "$tmp/diod.sock" -L "$tmp/diod.log" &
 diod_pid=$!
 trap 'kill $ours_pid $diod_pid 2>/dev/null; wait $ours_pid $diod_pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-for s in ours diod; do
-  i=0
-  while [ ! -S "$tmp/$s.sock" ]; do
-    i=$((i + 1))
-    [ $i -le 500 ] || { echo "run.sh: $s did not start:" >&2; cat "$tmp/$s.log" >&2; exit 1; }
-    sleep 0.01
-  done
-done
+for s in ours diod; do wait_socket "$s" "$tmp/$s.sock" "$tmp/$s.log"; done
 
 echo "bench_9p against diod $(dpkg-query -W -f '${Version}' diod 2>/dev/null || true) and ninep serve," \
   "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"

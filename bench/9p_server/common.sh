@@ -1,4 +1,17 @@
-# Sourced by the bench/9p_server scripts. `medians FILE` reads bench_9p's result lines (a 44-column
+# Sourced by the bench/9p_server scripts.
+
+# wait_socket NAME PATH LOG: waits up to 5 s for the unix socket PATH of server NAME, else prints
+# its LOG and exits.
+wait_socket() {
+  _i=0
+  while [ ! -S "$2" ]; do
+    _i=$((_i + 1))
+    [ $_i -le 500 ] || { echo "$(basename "$0"): $1 did not start:" >&2; cat "$3" >&2; exit 1; }
+    sleep 0.01
+  done
+}
+
+# `medians FILE` reads bench_9p's result lines (a 44-column
 # name, the figure, the unit, [min - max]) and prints name|median|unit for each workload, in the
 # order they first appear.
 medians() {

@@ -69,6 +69,9 @@ struct ServerConfig {
   LogLevel log_level = LogLevel::Warn;
   // Where log lines go; stderr when empty. Called from many threads, one whole line each.
   std::function<void(LogLevel, std::string_view)> log_sink;
+  // Tests only (`ninep serve --test-hooks`): Tattach with aname "ninep-test:forbidden-syscall"
+  // first makes a harmless system call the seccomp filter does not allow (see seccomp.h).
+  bool test_hooks = false;
 };
 
 }  // namespace ninep::server

@@ -1,7 +1,9 @@
 #include "harness.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -9,6 +11,7 @@
 
 #include "p9/codec.h"
 #include "server/localfs/localfs.h"
+#include "server_process.h"
 
 namespace ninep::servertest {
 
@@ -88,6 +91,66 @@ class OurTarget final : public Target {
   std::unique_ptr<InProcessServer> srv_;
 };
 
+// `ninep serve` as a separate process with its default options (so under its default seccomp
+// filter and sandbox), but --no-root-squash like the in-process server, on a unix socket.
+class ProcessTarget final : public Target {
+ public:
+  ProcessTarget() {
+    auto d = testing::TempDir::create("ninep-process-");
+    EXPECT_TRUE(d) << d.error().to_string();
+    if (!d) return;
+    dir_ = std::move(*d);
+    export_ = dir_ / "export";
+    socket_ = dir_ / "s.sock";
+    EXPECT_EQ(::mkdir(export_.c_str(), 0755), 0);
+    testing::ServerProcess::Options o;
+    o.argv = {NINEP_HARNESS_BINARY, "serve",    "--no-root-squash", "--export",
+              "export=" + export_,  "--listen", "unix:" + socket_};
+    o.socket_path = socket_;
+    o.log_path = dir_ / "serve.log";
+    auto p = testing::ServerProcess::start(std::move(o));
+    EXPECT_TRUE(p) << p.error().to_string();
+    if (p) proc_ = std::move(*p);
+  }
+  ~ProcessTarget() override {
+    if (!proc_.running()) return;
+    // The server must have lived through the test and must shut down cleanly (exit 0) on
+    // SIGTERM: a system call outside its seccomp filter would have killed it with SIGSYS.
+    // waitid(WNOWAIT) leaves the child for ServerProcess to reap.
+    const auto exited = [&](siginfo_t& si) {
+      si = {};
+      return ::waitid(P_PID, static_cast<id_t>(proc_.pid()), &si, WEXITED | WNOHANG | WNOWAIT) ==
+                 0 &&
+             si.si_pid == proc_.pid();
+    };
+    siginfo_t si;
+    if (exited(si)) {
+      ADD_FAILURE() << "ninep serve died during the test (code " << si.si_code << ", status "
+                    << si.si_status << ")\n"
+                    << log();
+      return;
+    }
+    ::kill(proc_.pid(), SIGTERM);
+    for (int i = 0; i < 1000 && !exited(si); ++i) ::usleep(5000);
+    EXPECT_TRUE(si.si_pid == proc_.pid() && si.si_code == CLD_EXITED && si.si_status == 0)
+        << "ninep serve did not shut down cleanly (code " << si.si_code << ", status "
+        << si.si_status << ")\n"
+        << log();
+  }
+  bool is_diod() const override { return false; }
+  const std::string& export_dir() const override { return export_; }
+  std::string aname() const override { return ""; }
+  Result<std::shared_ptr<client::Session>> connect(const client::SessionOptions& o) override {
+    return client::Session::connect("unix:" + socket_, o);
+  }
+  std::string log() const override { return "ninep serve log:\n" + proc_.log(); }
+
+ private:
+  testing::TempDir dir_;
+  std::string export_, socket_;
+  testing::ServerProcess proc_;
+};
+
 class DiodTarget final : public Target {
  public:
   DiodTarget() {
@@ -111,6 +174,7 @@ class DiodTarget final : public Target {
 
 std::unique_ptr<Target> make_target(const std::string& which) {
   if (which == "diod") return std::make_unique<DiodTarget>();
+  if (which == "ninep-process") return std::make_unique<ProcessTarget>();
   return std::make_unique<OurTarget>();
 }
 

@@ -20,6 +20,7 @@
 #include "command.h"
 #include "server/daemon/daemon.h"
 #include "server/daemon/sandbox.h"
+#include "server/daemon/seccomp.h"
 #include "server/daemon/settings.h"
 #include "transport/address.h"
 
@@ -52,6 +53,31 @@ void add_settings(CLI::App& app, server::Settings& o) {
   app.add_option("--max-connections", o.max_connections, "connections served at once (256)");
   app.add_option("--max-fids", o.max_fids, "fids per connection (65536)");
   app.add_option("--max-requests", o.max_requests, "requests in flight per connection (1024)");
+  app.add_option("--seccomp", o.seccomp,
+                 "what a system call the server never makes does: kill the server (default), "
+                 "log it (and allow it), or none (no seccomp filter)")
+      ->check(CLI::IsMember({"kill", "log", "none"}));
+  app.add_flag("--test-hooks", o.test_hooks, "tests only: requests that exercise the filter")
+      ->group("");
+}
+
+// --print-seccomp: the filter as bpf_asm text, then exit.
+int print_seccomp(const char* cmd, const server::Settings& o) {
+  auto mode = server::parse_seccomp_mode(o.seccomp);
+  if (!mode) return usage_error(cmd, mode.error());
+  auto text = server::seccomp_listing(*mode, static_cast<int>(::getpid()));
+  if (!text) return start_error(cmd, text.error());
+  std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
+// Installs the seccomp filter: the last step before serving.
+Result<void> filter_syscalls(const server::Settings& o, const server::Daemon::Notice& notice) {
+  auto mode = server::parse_seccomp_mode(o.seccomp);
+  if (!mode) return std::unexpected(mode.error());
+  if (auto r = server::install_seccomp(*mode, notice); !r) return r;
+  if (o.verbose > 0) notice(std::string("seccomp: ") + server::seccomp_mode_name(*mode));
+  return {};
 }
 
 void add_access(CLI::App& app, server::ListenAccess& o) {
@@ -131,7 +157,10 @@ int cmd_serve(int argc, char** argv) {
   add_access(app, access);
   Confinement confinement;
   add_confinement(app, confinement);
+  bool print_filter = false;
+  app.add_flag("--print-seccomp", print_filter, "print the seccomp filter (bpf_asm text) and exit");
   if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
+  if (print_filter) return print_seccomp("serve", settings);
 
   if (dir.empty() && export_args.empty()) {
     char* cwd = ::getcwd(nullptr, 0);
@@ -186,6 +215,8 @@ int cmd_serve(int argc, char** argv) {
                  a.c_str(), a.c_str());
   if (auto r = lock_down(*sandbox, *cfg, settings.verbose, notice_for("serve")); !r)
     return start_error("serve", r.error());
+  if (auto r = filter_syscalls(settings, notice_for("serve")); !r)
+    return start_error("serve", r.error());
   return (*daemon)->run();
 }
 
@@ -202,7 +233,10 @@ int cmd_server9p(int argc, char** argv) {
   add_access(app, access);
   Confinement confinement;
   add_confinement(app, confinement);
+  bool print_filter = false;
+  app.add_flag("--print-seccomp", print_filter, "print the seccomp filter (bpf_asm text) and exit");
   if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
+  if (print_filter) return print_seccomp("server9p", settings);
   auto cfg = server::make_config(settings);
   if (!cfg) return usage_error("server9p", cfg.error());
   if (!confinement.sandbox.empty())
@@ -231,6 +265,8 @@ int cmd_server9p(int argc, char** argv) {
     std::fprintf(stderr, "ninep server9p: serving %s on %s\n", path.c_str(), address.c_str());
   }
   if (auto r = lock_down(*sandbox, *cfg, settings.verbose, notice_for("server9p")); !r)
+    return start_error("server9p", r.error());
+  if (auto r = filter_syscalls(settings, notice_for("server9p")); !r)
     return start_error("server9p", r.error());
   return (*daemon)->run();
 }

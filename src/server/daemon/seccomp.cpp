@@ -128,7 +128,6 @@ constexpr long kAllowed[] = {
     SYS_getsockname,
     SYS_getpeername,
     SYS_getsockopt,
-    SYS_pidfd_open,
     // Files: the backend works through descriptors, and through /proc/self/fd/N for the calls
     // that have no *at form (readlink, chmod, truncate, the path xattr calls).
     SYS_openat,

@@ -18,9 +18,8 @@
 #include <vector>
 
 #include "command.h"
+#include "server/daemon/confinement.h"
 #include "server/daemon/daemon.h"
-#include "server/daemon/sandbox.h"
-#include "server/daemon/seccomp.h"
 #include "server/daemon/settings.h"
 #include "transport/address.h"
 
@@ -53,31 +52,18 @@ void add_settings(CLI::App& app, server::Settings& o) {
   app.add_option("--max-connections", o.max_connections, "connections served at once (256)");
   app.add_option("--max-fids", o.max_fids, "fids per connection (65536)");
   app.add_option("--max-requests", o.max_requests, "requests in flight per connection (1024)");
-  app.add_option("--seccomp", o.seccomp,
-                 "what a system call the server never makes does: kill the server (default), "
-                 "log it (and allow it), or none (no seccomp filter)")
-      ->check(CLI::IsMember({"kill", "log", "none"}));
   app.add_flag("--test-hooks", o.test_hooks, "tests only: requests that exercise the filter")
       ->group("");
 }
 
 // --print-seccomp: the filter as bpf_asm text, then exit.
-int print_seccomp(const char* cmd, const server::Settings& o) {
-  auto mode = server::parse_seccomp_mode(o.seccomp);
+int print_seccomp(const char* cmd, const server::ConfinementSettings& c) {
+  auto mode = server::parse_seccomp_mode(c.seccomp);
   if (!mode) return usage_error(cmd, mode.error());
   auto text = server::seccomp_listing(*mode, static_cast<int>(::getpid()));
   if (!text) return start_error(cmd, text.error());
   std::fputs(text->c_str(), stdout);
   return 0;
-}
-
-// Installs the seccomp filter: the last step before serving.
-Result<void> filter_syscalls(const server::Settings& o, const server::Daemon::Notice& notice) {
-  auto mode = server::parse_seccomp_mode(o.seccomp);
-  if (!mode) return std::unexpected(mode.error());
-  if (auto r = server::install_seccomp(*mode, notice); !r) return r;
-  if (o.verbose > 0) notice(std::string("seccomp: ") + server::seccomp_mode_name(*mode));
-  return {};
 }
 
 void add_access(CLI::App& app, server::ListenAccess& o) {
@@ -90,45 +76,19 @@ void add_access(CLI::App& app, server::ListenAccess& o) {
                  "unix listeners accept only peers running as this uid (repeatable)");
 }
 
-// The sandbox and the capabilities a server runs with (see server/daemon/sandbox.h).
-struct Confinement {
-  std::string sandbox;
-  bool unchecked_paths = false;  // tests only
-};
-
-void add_confinement(CLI::App& app, Confinement& c) {
+// The sandbox, capabilities and seccomp filter a server runs with (server/daemon/confinement.h).
+void add_confinement(CLI::App& app, server::ConfinementSettings& c, bool& print_filter) {
   app.add_option("--sandbox", c.sandbox,
                  "namespace: the server's root holds only the exports; chroot: chroot into the "
                  "directory holding them; none (default: namespace where the system allows it)");
+  app.add_option("--seccomp", c.seccomp,
+                 "what a system call the server never makes does: kill the server (default), "
+                 "log it (and allow it), or none (no seccomp filter)")
+      ->check(CLI::IsMember({"kill", "log", "none"}));
+  app.add_flag("--print-seccomp", print_filter, "print the seccomp filter (bpf_asm text) and exit");
   app.add_flag("--test-unchecked-paths", c.unchecked_paths,
                "tests only: walks follow symlinks, unchecked (shows what the sandbox stops)")
       ->group("");
-}
-
-// Sets up the sandbox before the exports are opened: call it before any thread starts.
-Result<server::Sandbox> prepare_sandbox(const Confinement& c,
-                                        const std::vector<std::string>& export_paths,
-                                        const server::Daemon::Notice& notice) {
-  server::SandboxMode mode = server::SandboxMode::Auto;
-  if (!c.sandbox.empty()) {
-    auto m = server::parse_sandbox_mode(c.sandbox);
-    if (!m) return std::unexpected(m.error());
-    mode = *m;
-  }
-  std::string fallback;
-  auto sandbox = server::Sandbox::prepare(mode, export_paths, fallback);
-  if (sandbox && !fallback.empty()) notice("warning: " + fallback);
-  return sandbox;
-}
-
-// Enters the sandbox and drops the capabilities not needed: once listening, before serving.
-Result<void> lock_down(server::Sandbox& sandbox, const server::ServerConfig& cfg, int verbose,
-                       const server::Daemon::Notice& notice) {
-  if (auto r = sandbox.enter(); !r) return r;
-  auto caps = server::limit_capabilities(cfg.xattr_namespaces == server::XattrNamespaces::All);
-  if (!caps) return std::unexpected(caps.error());
-  if (verbose > 0) notice("sandbox: " + sandbox.describe() + "; capabilities: " + *caps);
-  return {};
 }
 
 server::Daemon::Notice notice_for(const char* cmd) {
@@ -155,12 +115,11 @@ int cmd_serve(int argc, char** argv) {
   app.add_flag("--allow-remote", allow_remote, "allow listening on non-loopback TCP addresses");
   add_settings(app, settings);
   add_access(app, access);
-  Confinement confinement;
-  add_confinement(app, confinement);
+  server::ConfinementSettings confinement;
   bool print_filter = false;
-  app.add_flag("--print-seccomp", print_filter, "print the seccomp filter (bpf_asm text) and exit");
+  add_confinement(app, confinement, print_filter);
   if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
-  if (print_filter) return print_seccomp("serve", settings);
+  if (print_filter) return print_seccomp("serve", confinement);
 
   if (dir.empty() && export_args.empty()) {
     char* cwd = ::getcwd(nullptr, 0);
@@ -182,16 +141,14 @@ int cmd_serve(int argc, char** argv) {
       return usage_error(
           "serve", Error{a.error().code, "bad address '" + l + "': " + a.error().to_string()});
 
-  if (!confinement.sandbox.empty())
-    if (auto m = server::parse_sandbox_mode(confinement.sandbox); !m)
-      return usage_error("serve", m.error());
+  if (auto r = server::Confinement::check(confinement); !r) return usage_error("serve", r.error());
 
   auto daemon = server::Daemon::prepare(watch, access, notice_for("serve"));
   if (!daemon) return start_error("serve", daemon.error());
   std::vector<std::string> paths;
   for (const auto& e : exports) paths.push_back(e.path);
-  auto sandbox = prepare_sandbox(confinement, paths, notice_for("serve"));
-  if (!sandbox) return start_error("serve", sandbox.error());
+  auto confined = server::Confinement::prepare(confinement, paths, notice_for("serve"));
+  if (!confined) return start_error("serve", confined.error());
   auto srv = server::make_local_server(*cfg, exports, confinement.unchecked_paths);
   if (!srv) return start_error("serve", srv.error());
   server::Server& server = (*daemon)->add(std::move(*srv));
@@ -213,9 +170,8 @@ int cmd_serve(int argc, char** argv) {
   for (const auto& a : (*daemon)->listening())
     std::fprintf(stderr, "ninep serve: listening on %s\n  mount it with: ninep mount %s DIR\n",
                  a.c_str(), a.c_str());
-  if (auto r = lock_down(*sandbox, *cfg, settings.verbose, notice_for("serve")); !r)
-    return start_error("serve", r.error());
-  if (auto r = filter_syscalls(settings, notice_for("serve")); !r)
+  const bool all_xattrs = cfg->xattr_namespaces == server::XattrNamespaces::All;
+  if (auto r = confined->lock_down(all_xattrs, settings.verbose > 0, notice_for("serve")); !r)
     return start_error("serve", r.error());
   return (*daemon)->run();
 }
@@ -231,17 +187,15 @@ int cmd_server9p(int argc, char** argv) {
   app.add_option("PID", pid, "exit when this process exits")->required();
   add_settings(app, settings);
   add_access(app, access);
-  Confinement confinement;
-  add_confinement(app, confinement);
+  server::ConfinementSettings confinement;
   bool print_filter = false;
-  app.add_flag("--print-seccomp", print_filter, "print the seccomp filter (bpf_asm text) and exit");
+  add_confinement(app, confinement, print_filter);
   if (int rc = parse_command_line(app, argc, argv); rc >= 0) return rc;
-  if (print_filter) return print_seccomp("server9p", settings);
+  if (print_filter) return print_seccomp("server9p", confinement);
   auto cfg = server::make_config(settings);
   if (!cfg) return usage_error("server9p", cfg.error());
-  if (!confinement.sandbox.empty())
-    if (auto m = server::parse_sandbox_mode(confinement.sandbox); !m)
-      return usage_error("server9p", m.error());
+  if (auto r = server::Confinement::check(confinement); !r)
+    return usage_error("server9p", r.error());
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const auto& s : serves) {
     auto p = server::parse_podman_serve(s);
@@ -252,8 +206,8 @@ int cmd_server9p(int argc, char** argv) {
   if (!daemon) return start_error("server9p", daemon.error());
   std::vector<std::string> paths;
   for (const auto& p : pairs) paths.push_back(p.first);
-  auto sandbox = prepare_sandbox(confinement, paths, notice_for("server9p"));
-  if (!sandbox) return start_error("server9p", sandbox.error());
+  auto confined = server::Confinement::prepare(confinement, paths, notice_for("server9p"));
+  if (!confined) return start_error("server9p", confined.error());
   for (const auto& [path, address] : pairs) {
     // One server per directory: each listener serves only its own directory.
     auto srv = server::make_local_server(*cfg, {server::ExportSpec{path, path, false}},
@@ -264,9 +218,8 @@ int cmd_server9p(int argc, char** argv) {
       return start_error("server9p", r.error());
     std::fprintf(stderr, "ninep server9p: serving %s on %s\n", path.c_str(), address.c_str());
   }
-  if (auto r = lock_down(*sandbox, *cfg, settings.verbose, notice_for("server9p")); !r)
-    return start_error("server9p", r.error());
-  if (auto r = filter_syscalls(settings, notice_for("server9p")); !r)
+  const bool all_xattrs = cfg->xattr_namespaces == server::XattrNamespaces::All;
+  if (auto r = confined->lock_down(all_xattrs, settings.verbose > 0, notice_for("server9p")); !r)
     return start_error("server9p", r.error());
   return (*daemon)->run();
 }

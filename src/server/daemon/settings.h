@@ -22,8 +22,7 @@ struct Settings {
   bool trace = false;
   int verbose = 0;
   std::uint32_t max_connections = 256, max_fids = 65536, max_requests = 1024;
-  std::string seccomp = "kill";  // or "log", "none" (see seccomp.h)
-  bool test_hooks = false;       // tests only (ServerConfig::test_hooks)
+  bool test_hooks = false;  // tests only (ServerConfig::test_hooks)
 };
 
 // EINVAL naming the option for anything out of range or contradictory.

@@ -1,5 +1,14 @@
 # Sourced by the bench/9p_server scripts.
 
+# need_built BUILD_DIR: sets $ninep and $bench to the programs built there, else exits.
+need_built() {
+  ninep="$1/tools/ninep/ninep"
+  bench="$1/bench/9p/bench_9p"
+  for _b in "$ninep" "$bench"; do
+    [ -x "$_b" ] || { echo "$(basename "$0"): $_b is not built (targets: ninep bench_9p)" >&2; exit 1; }
+  done
+}
+
 # wait_socket NAME PATH LOG: waits up to 5 s for the unix socket PATH of server NAME, else prints
 # its LOG and exits.
 wait_socket() {

@@ -8,14 +8,10 @@
 # usage: bench/9p_server/confinement.sh [BUILD_DIR] [bench_9p options...]   (default: build)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/common.sh"  # wait_socket, medians
+. "$here/common.sh"  # need_built, wait_socket, medians
 build=${1:-"$here/../../build"}
 [ $# -gt 0 ] && shift
-ninep="$build/tools/ninep/ninep"
-bench="$build/bench/9p/bench_9p"
-for b in "$ninep" "$bench"; do
-  [ -x "$b" ] || { echo "confinement.sh: $b is not built (targets: ninep bench_9p)" >&2; exit 1; }
-done
+need_built "$build"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ninep-bench-confinement.XXXXXX")
 mkdir "$tmp/on" "$tmp/off"

@@ -13,14 +13,10 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../csv_option.sh"  # --csv FILE, anywhere
-. "$here/common.sh"         # wait_socket, medians
+. "$here/common.sh"         # need_built, wait_socket, medians
 build=${1:-"$here/../../build"}
 [ $# -gt 0 ] && shift
-ninep="$build/tools/ninep/ninep"
-bench="$build/bench/9p/bench_9p"
-for b in "$ninep" "$bench"; do
-  [ -x "$b" ] || { echo "run.sh: $b is not built (targets: ninep bench_9p)" >&2; exit 1; }
-done
+need_built "$build"
 diod=$(command -v diod || echo /usr/sbin/diod)
 [ -x "$diod" ] || { echo "run.sh: diod is not installed" >&2; exit 1; }
 

@@ -208,6 +208,10 @@ TEST_F(Cli, NoArgumentsServesTheCurrentDirectoryOnTheDefaultSocket) {
   Child srv({NINEP_BINARY, "serve"}, dir_ / "srv.log", {"XDG_RUNTIME_DIR=" + runtime}, exp_);
   sock_ = runtime + "/ninep.sock";
   ASSERT_TRUE(wait_ready(sock_, srv)) << srv.err();
+  // The socket accepts connections a moment before the banner is written.
+  for (auto end = Clock::now() + 5s;
+       srv.err().find("ninep mount unix:" + sock_) == std::string::npos && Clock::now() < end;)
+    std::this_thread::sleep_for(1ms);
   EXPECT_NE(srv.err().find("ninep mount unix:" + sock_), std::string::npos) << srv.err();
   std::shared_ptr<client::Session> s;
   auto root = attach(s);

@@ -71,8 +71,8 @@ TEST_F(DiodTest, EightThreadsThousandMixedRequestsEach) {
             return fail_with("read mismatch at " + std::to_string(off));
           break;
         }
-        case 2: {  // write a record that names thread and op
-          char rec[16];
+        case 2: {             // write a record that names thread and op
+          char rec[16] = {};  // 14 characters and NULs: all 16 bytes are written
           std::snprintf(rec, sizeof rec, "%02d:%011d", t, j);
           auto n = out->write(static_cast<std::uint64_t>(j / 6) * 16,
                               std::span(reinterpret_cast<const std::uint8_t*>(rec), 16));
@@ -126,7 +126,7 @@ TEST_F(DiodTest, EightThreadsThousandMixedRequestsEach) {
     std::string w = read_host_file(host("w" + std::to_string(t)));
     int writes = 0;
     for (int j = 2; j < kOpsPerThread; j += 6) {
-      char rec[32];
+      char rec[32] = {};
       std::snprintf(rec, sizeof rec, "%02d:%011d", t, j);
       ASSERT_GE(w.size(), static_cast<std::size_t>(j / 6 + 1) * 16);
       EXPECT_EQ(w.substr(static_cast<std::size_t>(j / 6) * 16, 16), std::string(rec, 16));

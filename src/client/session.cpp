@@ -83,6 +83,7 @@ Result<std::shared_ptr<Session>> Session::start(UniqueFd conn, const SessionOpti
   int timeout_ms = opts.request_timeout.count() > 0 ? static_cast<int>(opts.request_timeout.count())
                                                     : kVersionTimeoutMs;
   transport::Stream stream(std::move(conn));
+  stream.set_poll_max(opts.poll_max);
   auto msize = negotiate_version(stream, opts.msize, timeout_ms);
   if (!msize) return std::unexpected(msize.error());
   auto impl = std::make_unique<Impl>();

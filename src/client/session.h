@@ -35,6 +35,7 @@
 #include "common/unique_fd.h"
 #include "p9/message.h"
 #include "transport/address.h"
+#include "transport/poll_window.h"
 
 namespace ninep::client {
 
@@ -47,6 +48,9 @@ struct SessionOptions {
   std::chrono::milliseconds request_timeout{0};
   // Requests that may be in flight at once (tags); further callers wait for a free tag. 1..32768.
   std::uint16_t max_in_flight = 256;
+  // How long a caller polls the connection for its reply before it sleeps, at most (the window
+  // adapts: transport/poll_window.h). Zero: never poll.
+  std::chrono::microseconds poll_max = transport::PollWindow::kDefaultMax;
 };
 
 // Per-call overrides for Session::call.

@@ -113,6 +113,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
   ConnectionOptions co;
   co.address = opts.address;
   co.session.msize = opts.msize;
+  co.session.poll_max = opts.poll_max;
   if (opts.n_uname == 0xFFFFFFFF) {
     co.uid = ::geteuid();
     co.per_uid = co.uid == 0;

@@ -1,6 +1,7 @@
 // Mounting a 9P2000.L export through FUSE (libfuse3 low-level API) on top of the client library.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "common/error.h"
 #include "transport/address.h"
+#include "transport/poll_window.h"
 
 namespace ninep::fuse {
 
@@ -40,6 +42,9 @@ struct MountOptions {
   std::vector<std::string> fuse_options;
   bool reconnect = false;     // re-dial and re-attach when the connection is lost
   unsigned max_threads = 32;  // FUSE worker threads (requests in flight)
+  // How long a wait (for a request from the kernel, for a reply from the server) polls before it
+  // sleeps, at most (adaptive: transport/poll_window.h). Zero: never poll.
+  std::chrono::microseconds poll_max = transport::PollWindow::kDefaultMax;
   // Fids kept for inodes the kernel caches (the server holds a descriptor for each); beyond,
   // the least recently used are clunked and walked again by path when needed. 0: no limit.
   std::size_t max_fids = 8192;

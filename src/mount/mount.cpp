@@ -150,6 +150,7 @@ Result<fuse::MountOptions> fuse_options(const MountRequest& req) {
   fo.fuse_options = req.options;
   fo.reconnect = req.reconnect;
   if (req.max_fids) fo.max_fids = *req.max_fids;
+  if (req.poll_us) fo.poll_max = std::chrono::microseconds(*req.poll_us);
   fo.debug = req.debug;
   return fo;
 }

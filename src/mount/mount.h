@@ -32,9 +32,10 @@ struct MountRequest {
   bool daemon = false;               // FUSE: detach once the mount is usable
   bool reconnect = false;            // FUSE: re-dial and re-attach when the server goes away
   std::optional<std::size_t> max_fids;
-  std::optional<std::uint32_t> uid;  // every request as this user (n_uname; kernel: access=UID)
-  int dial_attempts = 1;             // client9p retries, as podman's does, while the host comes up
-  bool debug = false;                // FUSE: print every request (foreground)
+  std::optional<std::uint32_t> poll_us;  // FUSE: SessionOptions::poll_max and the /dev/fuse wait
+  std::optional<std::uint32_t> uid;      // every request as this user (n_uname; kernel: access=UID)
+  int dial_attempts = 1;  // client9p retries, as podman's does, while the host comes up
+  bool debug = false;     // FUSE: print every request (foreground)
 };
 
 // "auto", "kernel" or "fuse" (EINVAL otherwise).

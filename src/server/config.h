@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "server/backend.h"
+#include "transport/poll_window.h"
 
 namespace ninep::server {
 
@@ -51,6 +53,9 @@ struct ServerConfig {
   std::uint32_t max_msize = 1u << 20;
   // Worker threads per connection (started on demand).
   unsigned threads = 16;
+  // How long a connection's reader polls for the next request before it sleeps, at most (the
+  // window adapts: transport/poll_window.h). Zero: never poll.
+  std::chrono::microseconds poll_max = transport::PollWindow::kDefaultMax;
   std::uint32_t max_fids = 65536;        // per connection
   std::uint32_t max_outstanding = 1024;  // requests in flight per connection
   std::uint32_t max_connections = 256;   // per server

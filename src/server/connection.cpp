@@ -46,7 +46,9 @@ Connection::Connection(const ServerConfig& cfg, const std::vector<Export>& expor
       stream_(std::move(stream)),
       reader_(cfg.max_msize),
       table_(2 * std::max(1u, cfg.threads)),
-      scheduler_(mu_, cfg.threads, [this](Request* r, HandlerScratch& s) { execute(r, s); }) {}
+      scheduler_(mu_, cfg.threads, [this](Request* r, HandlerScratch& s) { execute(r, s); }) {
+  stream_.set_poll_max(cfg.poll_max);
+}
 
 void Connection::stop() {
   stop_requested_.store(true, std::memory_order_relaxed);

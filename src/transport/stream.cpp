@@ -69,6 +69,7 @@ Stream::Stream(Stream&& o) noexcept
       wake_(std::move(o.wake_)),
       socket_(o.socket_),
       wait_first_(o.wait_first_),
+      window_(o.window_),
       interrupted_(o.interrupted()) {}
 
 Stream& Stream::operator=(Stream&& o) noexcept {
@@ -77,6 +78,7 @@ Stream& Stream::operator=(Stream&& o) noexcept {
     wake_ = std::move(o.wake_);
     socket_ = o.socket_;
     wait_first_ = o.wait_first_;
+    window_ = o.window_;
     interrupted_.store(o.interrupted(), std::memory_order_relaxed);
   }
   return *this;
@@ -104,25 +106,69 @@ Result<void> Stream::wait(short events, int timeout_ms) {
   }
 }
 
+ssize_t Stream::read_once(std::span<std::uint8_t> buf) {
+  for (;;) {
+    // Sockets are blocking (see the class comment): MSG_DONTWAIT makes this one call not wait.
+    const ssize_t n = socket_ ? ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT)
+                              : ::read(fd_.get(), buf.data(), buf.size());
+    if (n >= 0 || errno != EINTR) {
+      // A non-blocking stream that gave less than asked is drained: poll before the next read
+      // instead of paying for a read that says EAGAIN.
+      if (!socket_) wait_first_ = n < 0 || static_cast<std::size_t>(n) < buf.size();
+      return n;
+    }
+  }
+}
+
+Result<std::size_t> Stream::poll_read(std::span<std::uint8_t> buf, PollWindow::Duration window,
+                                      std::chrono::steady_clock::time_point start) {
+  for (;;) {
+    if (interrupted()) return cancelled();
+    const ssize_t n = read_once(buf);
+    if (n > 0) return static_cast<std::size_t>(n);
+    if (n == 0) return interrupted() ? cancelled() : Result<std::size_t>(0);
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return failed("read");
+    if (std::chrono::steady_clock::now() - start >= window)
+      return fail(EAGAIN, "nothing came while polling");
+    cpu_relax();
+  }
+}
+
+Result<std::size_t> Stream::read_polled(std::span<std::uint8_t> buf) {
+  const auto start = std::chrono::steady_clock::now();
+  auto n = poll_read(buf, window_.window(), start);
+  if (n) window_.record(std::chrono::steady_clock::now() - start);
+  return n;
+}
+
 Result<std::size_t> Stream::read(std::span<std::uint8_t> buf, int timeout_ms) {
+  const auto start = std::chrono::steady_clock::now();
+  if (window_.window() > PollWindow::Duration::zero()) {
+    auto n = poll_read(buf, window_.window(), start);
+    if (n || n.error().code != EAGAIN) {
+      if (n) window_.record(std::chrono::steady_clock::now() - start);
+      return n;
+    }
+    if (timeout_ms >= 0) {
+      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+      timeout_ms = std::max<int>(0, timeout_ms - static_cast<int>(spent.count()));
+    }
+  }
   for (;;) {
     if (interrupted()) return cancelled();
     if (wait_first_ || timeout_ms >= 0) {
       if (auto w = wait(POLLIN, timeout_ms); !w) return std::unexpected(std::move(w.error()));
     }
-    const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
+    // Sockets block here (the thread sleeps in the kernel until data comes); other streams
+    // were waited for in poll().
+    const ssize_t n = socket_ ? ::read(fd_.get(), buf.data(), buf.size()) : read_once(buf);
     if (n > 0) {
-      // A non-blocking stream that gave less than asked is drained: poll before the next read
-      // instead of paying for a read that says EAGAIN.
-      wait_first_ = !socket_ && static_cast<std::size_t>(n) < buf.size();
+      window_.record(std::chrono::steady_clock::now() - start);
       return static_cast<std::size_t>(n);
     }
     if (n == 0) return interrupted() ? cancelled() : Result<std::size_t>(0);
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      wait_first_ = true;
-      continue;
-    }
+    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
     return failed("read");
   }
 }

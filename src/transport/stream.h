@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "transport/poll_window.h"
 
 namespace ninep::transport {
 
@@ -20,6 +21,9 @@ namespace ninep::transport {
 // client's round trip went from ~190 to ~110 us in the server). interrupt() shuts the socket down
 // to wake it. Anything else (pipes, ttys, character devices) cannot be shut down, so it is made
 // non-blocking and waited on in poll() together with an eventfd that interrupt() signals.
+//
+// A read first polls the descriptor for up to an adaptive window (poll_window.h; off until
+// set_poll_max()), then sleeps as above.
 //
 // Threads: one reader at a time, one writer at a time (callers serialise their frames), and
 // interrupt() from anywhere, concurrently with both.
@@ -36,8 +40,16 @@ class Stream {
   // Reads what is available, at least one byte, at most buf.size(). Returns 0 at end of stream;
   // ECANCELED once interrupt() was called; ETIMEDOUT when timeout_ms >= 0 passes with nothing
   // to read; another errno when the stream failed. EINTR and EAGAIN never come out.
-  // The one place a connection waits for input (and where polling before sleeping will live).
+  // The one place a connection waits for input: it polls for up to the window, then sleeps, and
+  // tells the window how long it waited.
   Result<std::size_t> read(std::span<std::uint8_t> buf, int timeout_ms = -1);
+  // Like read(), but only polls: EAGAIN when nothing came within the window. A caller that then
+  // receives its data another way reports the whole wait with record_wait().
+  Result<std::size_t> read_polled(std::span<std::uint8_t> buf);
+  void record_wait(PollWindow::Duration waited) { window_.record(waited); }
+  // The maximum polling window (zero: never poll). Set before the stream is used.
+  void set_poll_max(PollWindow::Duration max) { window_ = PollWindow(max); }
+  const PollWindow& poll_window() const { return window_; }
   // Fills `buf` (each read waits at most timeout_ms); ECONNRESET at end of stream.
   Result<void> read_full(std::span<std::uint8_t> buf, int timeout_ms = -1);
 
@@ -62,11 +74,19 @@ class Stream {
   // reports); ECANCELED when interrupted, ETIMEDOUT after timeout_ms (if >= 0).
   Result<void> wait(short events, int timeout_ms);
   std::unexpected<Error> failed(const char* what) const;
+  // One read(2) that does not wait (EINTR retried): bytes, 0 at end of stream, or -1 and errno
+  // (EAGAIN when nothing is there).
+  ssize_t read_once(std::span<std::uint8_t> buf);
+  // read_once() again and again until data (or an error) comes or `window` has passed since
+  // `start` (EAGAIN).
+  Result<std::size_t> poll_read(std::span<std::uint8_t> buf, PollWindow::Duration window,
+                                std::chrono::steady_clock::time_point start);
 
   UniqueFd fd_;
   UniqueFd wake_;  // eventfd, for streams that are not sockets
   bool socket_ = false;
   bool wait_first_ = false;  // not a socket and the last read drained it: poll before reading
+  PollWindow window_{PollWindow::Duration::zero()};
   std::atomic<bool> interrupted_{false};
 };
 

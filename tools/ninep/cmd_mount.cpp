@@ -43,6 +43,10 @@ int run_mount(int argc, char** argv) {
       "Default: each guest user attaches as itself on its first request, so the server applies "
       "that user's permissions (FUSE as root, and the kernel's access=user); a FUSE mount made "
       "by another user runs everything as that user");
+  app.add_option("--poll-us", req.poll_us,
+                 "poll for the next request and for each reply for up to this many microseconds "
+                 "before sleeping (FUSE; adaptive; default 50, 0 = never)")
+      ->check(CLI::Range(0u, 1000000u));
   app.add_flag("--debug", req.debug, "print every FUSE request (foreground)");
   app.add_option("ADDRESS", req.address,
                  "unix:/path, tcp:HOST:PORT, vsock:CID:PORT, fd:N, or a character device (kernel)")

@@ -29,6 +29,9 @@ namespace {
 void add_settings(CLI::App& app, server::Settings& o) {
   app.add_option("--msize", o.msize, "largest message size accepted (default 1M)");
   app.add_option("--threads", o.threads, "worker threads per connection (default 16)");
+  app.add_option("--poll-us", o.poll_us,
+                 "poll a busy connection for its next request for up to this many microseconds "
+                 "before sleeping (adaptive; default 50, 0 = never)");
   app.add_flag("--no-root-squash", o.no_root_squash,
                "requests from uid 0 run as root on the host (for a VM's root filesystem); by "
                "default they run as the anonymous identity (root_squash)");

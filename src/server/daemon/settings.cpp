@@ -32,6 +32,8 @@ Result<ServerConfig> make_config(const Settings& s) {
   if (*msize < 4096 || *msize > 0xFFFFFFFFull) return fail(EINVAL, "--msize: from 4096 to 4G");
   cfg.max_msize = static_cast<std::uint32_t>(*msize);
   cfg.threads = std::max(1u, s.threads);
+  if (s.poll_us > 1000000) return fail(EINVAL, "--poll-us: at most 1000000 (one second)");
+  cfg.poll_max = std::chrono::microseconds(s.poll_us);
   if (!s.report_owner.empty()) {
     auto q = parse_owner(s.report_owner);
     if (!q) return std::unexpected(q.error());

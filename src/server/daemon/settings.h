@@ -13,6 +13,7 @@ namespace ninep::server {
 struct Settings {
   std::string msize = "1M";
   unsigned threads = 16;
+  std::uint32_t poll_us = 50;  // --poll-us (ServerConfig::poll_max)
   bool no_root_squash = false, all_squash = false;
   std::uint32_t anon_uid = 65534, anon_gid = 65534;
   std::string xattr_namespaces = "user";  // or "all"

@@ -22,6 +22,7 @@
 #include "fuse/connection.h"
 #include "fuse/filesystem.h"
 #include "fuse/mount_table.h"
+#include "fuse/request_loop.h"
 
 namespace ninep::fuse {
 
@@ -34,7 +35,8 @@ struct FuseMount::Session {
   std::condition_variable cv;
   bool loop_running = false;
   bool loop_done = false;
-  pthread_t loop_thread{};
+  RequestLoop* loop = nullptr;  // while run() serves
+  std::chrono::nanoseconds poll_max{};
 };
 
 Result<CacheMode> parse_cache_mode(std::string_view text) {
@@ -88,19 +90,6 @@ void abort_connection(const std::string& dir, const std::string& device) {
   ::close(fd);
 }
 
-// Interrupts the thread running the session loop (its wait for the workers returns EINTR and it
-// then ends the loop). A real-time signal nobody else uses, with a handler that does nothing.
-int wake_signal() {
-  return SIGRTMIN + 1;
-}
-
-void install_wake_handler() {
-  struct sigaction sa {};
-  sa.sa_handler = [](int) {};
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(wake_signal(), &sa, nullptr);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
@@ -109,6 +98,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
   m->dir_ = dir;
   m->max_threads_ = std::max(2u, opts.max_threads);
   m->session_ = std::make_unique<Session>();
+  m->session_->poll_max = opts.poll_max;
 
   ConnectionOptions co;
   co.address = opts.address;
@@ -168,7 +158,7 @@ Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
   fs_->set_ready_callback(std::move(ready));
 
   // Signals are taken by a watcher thread (signalfd) that unmounts; every other thread of the
-  // mount, including libfuse's workers created below, inherits the blocked mask.
+  // mount, including the request loop's workers created below, inherits the blocked mask.
   sigset_t sigs, old_mask;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
@@ -196,21 +186,17 @@ Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
       }
     });
   }
-  install_wake_handler();
+  RequestLoop loop(s.se, max_threads_, s.poll_max);
   {
     std::lock_guard lk(s.mu);
     s.loop_running = true;
-    s.loop_thread = pthread_self();
+    s.loop = &loop;
   }
-  fuse_loop_config* cfg = fuse_loop_cfg_create();
-  // Idle workers are kept (up to half): creating a thread per burst of requests costs more.
-  fuse_loop_cfg_set_max_threads(cfg, max_threads_);
-  fuse_loop_cfg_set_idle_threads(cfg, std::max(1u, max_threads_ / 2));
-  int rc = fuse_session_loop_mt(s.se, cfg);
-  fuse_loop_cfg_destroy(cfg);
+  int rc = loop.run();
   {
     std::lock_guard lk(s.mu);
     s.loop_done = true;
+    s.loop = nullptr;
   }
   s.cv.notify_all();
   if (watcher.joinable()) {
@@ -247,15 +233,14 @@ void FuseMount::stop() {
   std::unique_lock lk(s.mu);
   if (done) s.mounted = false;
   if (!s.loop_running) return;
-  // A lazily detached mount keeps the workers waiting for requests: wake the loop's thread.
+  // A lazily detached mount keeps the workers waiting for requests: wake them all.
+  if (s.loop) s.loop->exit();
+  // Workers busy with a request end once they have replied. If one has not within 5 s (a request
+  // stuck on the server), the connection is aborted: processes using the mount get ENOTCONN.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!s.cv.wait_for(lk, std::chrono::milliseconds(100), [&] { return s.loop_done; })) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      lk.unlock();
-      abort_connection(dir_, device);
-      return;
-    }
-    ::pthread_kill(s.loop_thread, wake_signal());
+  if (!s.cv.wait_until(lk, deadline, [&] { return s.loop_done; })) {
+    lk.unlock();
+    abort_connection(dir_, device);
   }
 }
 

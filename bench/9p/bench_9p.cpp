@@ -1,11 +1,15 @@
 // bench_9p: a client-side 9P2000.L load generator. Runs a fixed set of workloads against any
 // server ADDRESS (diod, our own server, ...) inside a scratch directory of the export and prints
 // the median (and range) of N runs of each:
+//   Tgetattr on one walked fid, serially: the bare round trip (ops/s)
 //   walk+getattr+clunk, serially and from T threads (ops/s)
 //   sequential write and read of one large file (MiB/s)
 //   create + write 4 KiB + close of many files (files/s)
 //   readdir of a directory with many entries (ms)
 // Not a test: it asserts nothing about time; it checks only that the work was done.
+// --poll-us sets how long the client polls for each reply (SessionOptions::poll_max; 0: never);
+// --cpu prints the process's user+sys CPU seconds at the end (getrusage, every thread).
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -38,6 +42,9 @@ struct Options {
   int runs = 5;
   int threads = 8;
   int walk_ops = 20000;
+  int getattr_ops = 20000;
+  std::uint32_t poll_us = ninep::transport::PollWindow::kDefaultMax.count();
+  bool cpu = false;
   std::uint64_t file_mib = 256;
   int small_files = 2000;
   int entries = 10000;
@@ -92,6 +99,7 @@ class Bench {
   Bench(Options o) : o_(std::move(o)) {
     ninep::client::SessionOptions so;
     so.msize = o_.msize;
+    so.poll_max = std::chrono::microseconds(o_.poll_us);
     session_ = check(Session::connect(o_.address, so), "connect " + o_.address);
     root_ = check(session_->attach("root", o_.aname, o_.uid), "attach '" + o_.aname + "'");
     remove_tree(root_, o_.dir);
@@ -103,8 +111,13 @@ class Bench {
   }
 
   void run() {
-    std::printf("bench_9p %s  msize=%u  runs=%d (median [min - max])\n", o_.address.c_str(),
-                session_->msize(), o_.runs);
+    std::printf("bench_9p %s  msize=%u  poll=%uus  runs=%d (median [min - max])\n",
+                o_.address.c_str(), session_->msize(), o_.poll_us, o_.runs);
+    if (wants("getattr")) {
+      make_file(work_, "f", 0);
+      report(fmt::format("Tgetattr serial ({} ops)", o_.getattr_ops), "ops/s",
+             [&] { return getattr_ops(); });
+    }
     if (wants("walk")) {
       make_file(work_, "f", 0);
       report(fmt::format("walk+getattr+clunk serial ({} ops)", o_.walk_ops), "ops/s",
@@ -132,6 +145,13 @@ class Bench {
     auto st = session_->stats();
     std::printf("requests sent: %llu, fids in use at end: %u\n", (unsigned long long)st.requests,
                 st.fids_in_use);
+    if (o_.cpu) {
+      struct rusage ru {};
+      ::getrusage(RUSAGE_SELF, &ru);
+      auto secs = [](const timeval& tv) { return double(tv.tv_sec) + tv.tv_usec / 1e6; };
+      double user = secs(ru.ru_utime), sys = secs(ru.ru_stime);
+      std::printf("cpu: %.6f s user+sys (user %.6f, sys %.6f)\n", user + sys, user, sys);
+    }
   }
 
  private:
@@ -156,6 +176,16 @@ class Bench {
       check(f.write(0, data), "write " + name);
     }
     check(f.clunk(), "clunk");
+  }
+
+  // Tgetattr round trips on one fid, one at a time: the server's cheapest request.
+  double getattr_ops() {
+    auto f = check(work_.walk({"f"}), "walk f");
+    auto t0 = Clock::now();
+    for (int i = 0; i < o_.getattr_ops; ++i) check(f.getattr(), "getattr");
+    double rate = o_.getattr_ops / seconds_since(t0);
+    check(f.clunk(), "clunk f");
+    return rate;
   }
 
   double walk_ops(int threads) {
@@ -269,6 +299,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--walk-ops", o.walk_ops, "walk+getattr+clunk operations per run")
       ->capture_default_str();
+  app.add_option("--getattr-ops", o.getattr_ops, "Tgetattr round trips per run")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--poll-us", o.poll_us,
+                 "poll for each reply for up to this many microseconds before sleeping "
+                 "(SessionOptions::poll_max; adaptive; 0 = never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1000000u));
+  app.add_flag("--cpu", o.cpu, "print the CPU seconds (user+sys) this process used, at the end");
   app.add_option("--file-mib", o.file_mib, "size of the sequential file in MiB")
       ->capture_default_str();
   app.add_option("--io-size", o.io_size, "bytes per read()/write() call (split into msize chunks)")
@@ -278,7 +317,8 @@ int main(int argc, char** argv) {
   app.add_option("--entries", o.entries, "entries in the readdir workload")->capture_default_str();
   app.add_option("--dir", o.dir, "scratch directory inside the export (removed first and after)")
       ->capture_default_str();
-  app.add_option("--only", o.only, "run only these workloads: walk write read create readdir");
+  app.add_option("--only", o.only,
+                 "run only these workloads: getattr walk write read create readdir");
   app.add_flag("--keep", o.keep, "keep the scratch directory");
   CLI11_PARSE(app, argc, argv);
   Bench(o).run();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <utility>
 
 #include "client/fid_pool.h"
 #include "p9/codec.h"
@@ -39,6 +40,10 @@ Connection::~Connection() {
 }
 
 void Connection::start_reader() {
+  // Callers receive their own replies only when polling is on: otherwise their wait for the
+  // first bytes would be a missed poll and a hand-off, slower than the reader thread alone.
+  self_receive_ = stream_.poll_window().max() > transport::PollWindow::Duration::zero() &&
+                  stream_.enable_ring();
   reader_ = std::thread([this] { reader_loop(); });
 }
 
@@ -55,6 +60,7 @@ void Connection::kill(Error why) {
   {
     std::lock_guard lk(tags_mu_);
     if (error_.code == 0) error_ = std::move(why);
+    wake_reader_locked();
   }
   stream_.interrupt();
 }
@@ -81,7 +87,7 @@ bool Connection::wait_idle_for(std::chrono::milliseconds timeout) {
 
 // ---- tags ----
 
-Result<std::uint16_t> Connection::take_tag() {
+Result<std::uint16_t> Connection::take_tag(bool own_reply, bool async) {
   std::unique_lock lk(tags_mu_);
   tags_cv_.wait(lk, [&] { return dead_.load() || !free_tags_.empty(); });
   if (dead_.load()) return std::unexpected(error_);
@@ -89,6 +95,18 @@ Result<std::uint16_t> Connection::take_tag() {
   free_tags_.pop_back();
   ++in_flight_;
   reset_in_flight(*slots_[tag]);
+  ++unanswered_;
+  if (async) {
+    // Its reply is received by a caller on the way to its own, or by the reader thread within
+    // a millisecond (reader_loop()): a wake-up only if the reader sleeps without a timeout.
+    ++async_unanswered_;
+    if (!reader_timed_) wake_reader_locked();
+  } else if (own_reply && self_receive_ && receiver_ == Receiver::None && reserved_ < 0 &&
+             unanswered_ - async_unanswered_ == 1) {
+    reserved_ = tag;
+  } else {
+    wake_reader_locked();
+  }
   return tag;
 }
 
@@ -97,6 +115,8 @@ bool Connection::arm(std::uint16_t tag) {
   if (dead_.load()) return false;
   ++in_flight_;
   reset_in_flight(*slots_[tag]);
+  ++unanswered_;
+  wake_reader_locked();
   return true;
 }
 
@@ -117,6 +137,10 @@ void Connection::free_tag(std::uint16_t tag) {
   {
     Slot& s = *slots_[tag];
     std::lock_guard sl(s.mu);
+    // Still in flight: a request never sent (encoding failed) or an asynchronous clunk whose
+    // reply came. Abandoned: Rflush came first, the reply never will.
+    if (s.state == State::InFlight || s.state == State::Abandoned)
+      answered_locked(tag, s.async_fid != p9::kNoFid);
     s.state = State::Free;
   }
   if (tag < ntags_) free_tags_.push_back(tag);
@@ -147,7 +171,7 @@ Result<std::uint16_t> Connection::begin(const p9::Message& req, std::span<std::u
   std::size_t n = p9::encoded_size(req);
   if (n > msize_)
     return fail(EMSGSIZE, fmt::format("request of {} bytes exceeds msize {}", n, msize_));
-  auto tag = take_tag();
+  auto tag = take_tag(true);
   if (!tag) return tag;
   Slot& s = *slots_[*tag];
   if (s.out.size() < n) s.out.resize(n);
@@ -173,7 +197,7 @@ Result<std::uint16_t> Connection::begin_write(std::uint32_t fid, std::uint64_t o
   std::size_t n = p9::kTwriteHeaderSize + data.size();
   if (n > msize_)
     return fail(EMSGSIZE, fmt::format("write of {} bytes exceeds msize {}", data.size(), msize_));
-  auto tag = take_tag();
+  auto tag = take_tag(true);
   if (!tag) return tag;
   Slot& s = *slots_[*tag];
   if (s.out.size() < p9::kTwriteHeaderSize) s.out.resize(p9::kTwriteHeaderSize);
@@ -186,7 +210,7 @@ Result<std::uint16_t> Connection::begin_write(std::uint32_t fid, std::uint64_t o
 }
 
 void Connection::clunk_async(std::uint32_t fid) {
-  auto tag = take_tag();
+  auto tag = take_tag(false, true);
   if (!tag) {
     fids_.release(fid);  // the connection is gone, and with it the server's fid
     return;
@@ -228,6 +252,18 @@ Result<std::size_t> Connection::finish(std::uint16_t tag, p9::Type expect, Reply
 
   auto deadline = wait.timeout.count() > 0 ? std::chrono::steady_clock::now() + wait.timeout
                                            : std::chrono::steady_clock::time_point::max();
+  bool own = false;
+  {
+    std::lock_guard tl(tags_mu_);
+    if (reserved_ == tag) {
+      // The only request in flight: receive its reply here unless another thread is receiving
+      // already (then that one fills the slot).
+      reserved_ = -1;
+      own = receiver_ == Receiver::None && error_.code == 0;
+      if (own) receiver_ = Receiver::Caller;
+    }
+  }
+  if (own) receive_own(s);
   std::unique_lock lk(s.mu);
   bool done = wait_slot(s, lk, deadline);
   bool cancelled = s.cancel;
@@ -369,84 +405,208 @@ bool Connection::skip(std::size_t n) {
   return true;
 }
 
-void Connection::reader_loop() {
+int Connection::receive_frame() {
   auto protocol_error = [this](std::string msg) {
     std::lock_guard lk(tags_mu_);
     if (error_.code == 0) error_ = Error{EPROTO, std::move(msg)};
+    return kFailed;
   };
-  for (;;) {
-    if (!fill(p9::kHeaderSize)) break;
-    const std::uint8_t* h = rbuf_.data() + rpos_;
-    std::uint32_t size = p9::load_le32(h);
-    auto type = static_cast<p9::Type>(h[4]);
-    std::uint16_t tag = p9::load_le16(h + 5);
-    if (size < p9::kHeaderSize || size > msize_) {
-      protocol_error(fmt::format("server sent a frame of {} bytes (msize {})", size, msize_));
-      break;
+  if (!fill(p9::kHeaderSize)) return kFailed;
+  const std::uint8_t* h = rbuf_.data() + rpos_;
+  std::uint32_t size = p9::load_le32(h);
+  auto type = static_cast<p9::Type>(h[4]);
+  std::uint16_t tag = p9::load_le16(h + 5);
+  if (size < p9::kHeaderSize || size > msize_)
+    return protocol_error(fmt::format("server sent a frame of {} bytes (msize {})", size, msize_));
+  Slot* s = tag < slots_.size() ? slots_[tag].get() : nullptr;
+  bool wanted = false, direct = false;
+  std::span<std::uint8_t> dst;
+  if (s) {
+    std::lock_guard sl(s->mu);
+    wanted = s->state == State::InFlight;
+    if (wanted && !s->direct.empty() && type == s->direct_type) {
+      direct = true;
+      dst = s->direct;
     }
-    Slot* s = tag < slots_.size() ? slots_[tag].get() : nullptr;
-    bool wanted = false, direct = false;
-    std::span<std::uint8_t> dst;
-    if (s) {
-      std::lock_guard sl(s->mu);
-      wanted = s->state == State::InFlight;
-      if (wanted && !s->direct.empty() && type == s->direct_type) {
-        direct = true;
-        dst = s->direct;
-      }
+  }
+  if (!wanted) {
+    // A reply to a tag nobody waits for (e.g. a server answering after Rflush): drop it.
+    return skip(size) ? kNoReply : kFailed;
+  }
+  std::uint32_t count = 0;
+  if (direct) {
+    if (size < kCountedReplyHeader)
+      return protocol_error(fmt::format("{} of {} bytes is truncated", p9::type_name(type), size));
+    if (!fill(kCountedReplyHeader)) return kFailed;
+    count = p9::load_le32(rbuf_.data() + rpos_ + p9::kHeaderSize);
+    if (std::size_t(count) + kCountedReplyHeader != size || count > dst.size()) {
+      return protocol_error(fmt::format("{} count {} does not match its size {} or request",
+                                        p9::type_name(type), count, size));
     }
-    if (!wanted) {
-      // A reply to a tag nobody waits for (e.g. a server answering after Rflush): drop it.
-      if (!skip(size)) break;
-      continue;
-    }
-    if (direct) {
-      if (size < kCountedReplyHeader) {
-        protocol_error(fmt::format("{} of {} bytes is truncated", p9::type_name(type), size));
-        break;
-      }
-      if (!fill(kCountedReplyHeader)) break;
-      std::uint32_t count = p9::load_le32(rbuf_.data() + rpos_ + p9::kHeaderSize);
-      if (std::size_t(count) + kCountedReplyHeader != size || count > dst.size()) {
-        protocol_error(fmt::format("{} count {} does not match its size {} or request",
-                                   p9::type_name(type), count, size));
-        break;
-      }
-      rpos_ += kCountedReplyHeader;
-      if (!take(dst.data(), count)) break;
-      std::lock_guard sl(s->mu);
-      s->got_direct = true;
-      s->direct_count = count;
-      s->state = State::Replied;
-      s->cv.notify_all();
-      continue;
-    }
+    rpos_ += kCountedReplyHeader;
+    if (!take(dst.data(), count)) return kFailed;
+  } else {
     // The waiter does not touch its buffers while the slot is in flight.
     if (s->reply.size() < size) s->reply.resize(size);
-    if (!take(s->reply.data(), size)) break;
+    if (!take(s->reply.data(), size)) return kFailed;
     s->reply_len = size;
     std::uint32_t async_fid;
     {
       std::lock_guard sl(s->mu);
       async_fid = s->async_fid;
-      if (async_fid == p9::kNoFid) {
-        s->state = State::Replied;
-        s->cv.notify_all();
-      }
     }
     if (async_fid != p9::kNoFid) {
       // Tclunk clunks the fid whatever the reply: the number may be reused now.
       fids_.release(async_fid);
       free_tag(tag);
+      return kNoReply;
     }
   }
+  std::lock_guard lk(tags_mu_);
+  answered_locked(tag, false);
+  std::lock_guard sl(s->mu);
+  s->got_direct = direct;
+  s->direct_count = count;
+  s->state = State::Replied;
+  s->cv.notify_all();
+  return tag;
+}
+
+bool Connection::frame_buffered() const {
+  const std::size_t avail = rend_ - rpos_;
+  if (avail < p9::kHeaderSize) return false;
+  const std::uint32_t size = p9::load_le32(rbuf_.data() + rpos_);
+  return avail >= size || size < p9::kHeaderSize || size > msize_;
+}
+
+bool Connection::receive_own(Slot& s) {
+  const auto start = std::chrono::steady_clock::now();
+  bool ok = true, done = false;
+  for (;;) {
+    while (ok && frame_buffered()) ok = receive_frame() != kFailed;
+    if (!ok) break;
+    {
+      std::lock_guard sl(s.mu);
+      done = s.state != State::InFlight;
+    }
+    if (done) break;
+    // Frames for other tags (a server flooding them) do not keep the caller here past the
+    // window's maximum: its deadline and cancellation are watched in the wait below.
+    if (std::chrono::steady_clock::now() - start > stream_.poll_window().max()) break;
+    if (rpos_ == rend_) rpos_ = rend_ = 0;
+    const std::size_t avail = rend_ - rpos_;
+    const std::size_t need =
+        avail >= p9::kHeaderSize ? p9::load_le32(rbuf_.data() + rpos_) : p9::kHeaderSize;
+    if (need > rbuf_.size()) break;  // a large reply: the reader thread takes it into place
+    if (rbuf_.size() - rpos_ < need) {
+      std::memmove(rbuf_.data(), rbuf_.data() + rpos_, avail);
+      rpos_ = 0;
+      rend_ = avail;
+    }
+    auto r = stream_.read_polled(std::span(rbuf_).subspan(rend_));
+    if (!r) {
+      if (r.error().code != EAGAIN) ok = receive_failed(&r.error());
+      break;
+    }
+    if (*r == 0) {
+      ok = receive_failed(nullptr);
+      break;
+    }
+    rend_ += *r;
+  }
+  if (done) own_replies_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lk(tags_mu_);
+  receiver_ = Receiver::None;
+  // Not done: nothing came within the window (the reader thread receives it, and tells the
+  // window how long this wait took in all), or the connection broke (the reader thread fails
+  // every slot).
+  if (!done) handed_over_ = start;
+  if (!ok || !done || unanswered_ > 0) wake_reader_locked();
+  return done;
+}
+
+void Connection::answered_locked(int tag, bool async) {
+  --unanswered_;
+  if (async) --async_unanswered_;
+  if (reserved_ == tag) reserved_ = -1;
+}
+
+std::uint32_t Connection::reader_work_locked() const {
+  return unanswered_ - async_unanswered_ - (reserved_ >= 0 ? 1 : 0);
+}
+
+void Connection::wake_reader_locked() {
+  if (!self_receive_) return;  // the reader thread is always receiving
+  if (reader_idle_) {
+    reader_idle_ = false;
+    stream_.ring();
+  }
+  reader_cv_.notify_one();
+}
+
+void Connection::reader_loop() {
+  if (!self_receive_) {
+    while (receive_frame() != kFailed) {
+    }
+    fail_all();
+    return;
+  }
+  std::unique_lock lk(tags_mu_);
+  bool async_due = false;
+  for (;;) {
+    if (receiver_ == Receiver::Caller) {
+      reader_cv_.wait(lk);
+      continue;
+    }
+    if (error_.code != 0) break;
+    if (hangup_ || reader_work_locked() > 0 || (async_due && async_unanswered_ > 0)) {
+      async_due = false;
+      receiver_ = Receiver::Reader;
+      const auto since = std::exchange(handed_over_, {});
+      lk.unlock();
+      const bool ok = reader_receive(since);
+      lk.lock();
+      receiver_ = Receiver::None;
+      if (!ok) break;
+      continue;
+    }
+    // Nothing to receive: sleep until a caller hands work over (ring) or the server hangs up.
+    // Replies to asynchronous clunks that no caller took on the way are received after 1 ms.
+    reader_idle_ = true;
+    const int timeout_ms = async_unanswered_ > 0 ? 1 : -1;
+    reader_timed_ = timeout_ms >= 0;
+    lk.unlock();
+    auto hung_up = stream_.wait_hangup(timeout_ms);
+    lk.lock();
+    reader_idle_ = reader_timed_ = false;
+    // Hung up, or the wait failed: reading says why (after what the server sent before).
+    if (!hung_up || *hung_up) hangup_ = true;
+    async_due = timeout_ms >= 0;
+  }
+  lk.unlock();
   fail_all();
+}
+
+bool Connection::reader_receive(std::chrono::steady_clock::time_point handed_over) {
+  for (;;) {
+    if (receive_frame() == kFailed) return false;
+    if (handed_over != std::chrono::steady_clock::time_point{}) {
+      // The first reply after a caller's missed poll: the whole wait tells the window more than
+      // the reader's part of it.
+      stream_.record_wait(std::chrono::steady_clock::now() - handed_over);
+      handed_over = {};
+    }
+    std::lock_guard lk(tags_mu_);
+    if (!hangup_ && unanswered_ == (reserved_ >= 0 ? 1u : 0u)) return true;
+  }
 }
 
 void Connection::fail_all() {
   std::lock_guard lk(tags_mu_);
   if (error_.code == 0) error_ = Error{ECONNRESET, "connection lost"};
   dead_.store(true, std::memory_order_release);
+  unanswered_ = async_unanswered_ = 0;
+  reserved_ = -1;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     Slot& s = *slots_[i];
     std::lock_guard sl(s.mu);

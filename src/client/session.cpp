@@ -144,6 +144,7 @@ SessionStats Session::stats() const {
   s.fids_in_use = impl_->fids.in_use();
   s.requests = impl_->conn->requests();
   s.flushes = impl_->conn->flushes();
+  s.own_replies = impl_->conn->own_replies();
   return s;
 }
 

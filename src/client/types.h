@@ -62,6 +62,9 @@ struct SessionStats {
   std::uint32_t fids_in_use = 0;  // fid numbers allocated and not yet clunked
   std::uint64_t requests = 0;     // total requests sent
   std::uint64_t flushes = 0;      // Tflush sent for cancelled or timed-out requests
+  // Replies received by the thread that waited for them (polling on, one request in flight),
+  // rather than handed over by the reader thread.
+  std::uint64_t own_replies = 0;
 };
 
 }  // namespace ninep::client

@@ -67,6 +67,7 @@ Stream::Stream(UniqueFd fd) : fd_(std::move(fd)) {
 Stream::Stream(Stream&& o) noexcept
     : fd_(std::move(o.fd_)),
       wake_(std::move(o.wake_)),
+      ring_(std::move(o.ring_)),
       socket_(o.socket_),
       wait_first_(o.wait_first_),
       window_(o.window_),
@@ -76,6 +77,7 @@ Stream& Stream::operator=(Stream&& o) noexcept {
   if (this != &o) {
     fd_ = std::move(o.fd_);
     wake_ = std::move(o.wake_);
+    ring_ = std::move(o.ring_);
     socket_ = o.socket_;
     wait_first_ = o.wait_first_;
     window_ = o.window_;
@@ -216,6 +218,37 @@ void Stream::interrupt() {
   } else if (wake_) {
     std::uint64_t one = 1;
     [[maybe_unused]] ssize_t r = ::write(wake_.get(), &one, sizeof one);
+  }
+}
+
+bool Stream::enable_ring() {
+  if (!ring_) ring_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  return static_cast<bool>(ring_);
+}
+
+void Stream::ring() {
+  std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t r = ::write(ring_.get(), &one, sizeof one);
+}
+
+Result<bool> Stream::wait_hangup(int timeout_ms) {
+  // POLLRDHUP alone: the kernel does not wake this poll() for data (its wake-ups carry POLLIN),
+  // only for the peer's shutdown; errors and POLLHUP (pipes, ttys) always come.
+  pollfd p[3] = {{fd_.get(), POLLRDHUP, 0}, {ring_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+  const nfds_t n = wake_ ? 3 : 2;
+  for (;;) {
+    if (interrupted()) return cancelled();
+    const int r = ::poll(p, n, timeout_ms);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return failed("poll");
+    }
+    if (interrupted() || (n == 3 && p[2].revents != 0)) return cancelled();
+    if (p[1].revents != 0) {
+      std::uint64_t v;
+      [[maybe_unused]] ssize_t rr = ::read(ring_.get(), &v, sizeof v);
+    }
+    return p[0].revents != 0;
   }
 }
 

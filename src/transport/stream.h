@@ -64,6 +64,16 @@ class Stream {
   void interrupt();
   bool interrupted() const { return interrupted_.load(std::memory_order_relaxed); }
 
+  // For a reader with nothing to receive that must leave the data to another thread (a client
+  // whose caller receives its own reply): sleeps until the peer hangs up or the stream fails
+  // (true: the next read says how), ring() is called or timeout_ms >= 0 passes (false). Data
+  // arriving does not end the wait. ECANCELED once interrupted. Needs enable_ring().
+  Result<bool> wait_hangup(int timeout_ms = -1);
+  // Creates the eventfd ring() signals; false when out of descriptors.
+  bool enable_ring();
+  // Ends the current or the next wait_hangup(). From any thread.
+  void ring();
+
   bool is_socket() const { return socket_; }
   // The descriptor, for the rare caller that needs it (peer credentials, diagnostics).
   int fd() const { return fd_.get(); }
@@ -84,6 +94,7 @@ class Stream {
 
   UniqueFd fd_;
   UniqueFd wake_;  // eventfd, for streams that are not sockets
+  UniqueFd ring_;  // eventfd that ends wait_hangup() (enable_ring())
   bool socket_ = false;
   bool wait_first_ = false;  // not a socket and the last read drained it: poll before reading
   PollWindow window_{PollWindow::Duration::zero()};

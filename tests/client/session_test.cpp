@@ -187,6 +187,78 @@ TEST(SessionTest, RepliesAreMatchedByTagOutOfOrder) {
   EXPECT_EQ(s.session->stats().tags_in_use, 0u);
 }
 
+// Serial getattrs against a fake that answers each at once, with the given polling maximum.
+// Returns the session's stats after checking every reply went to its caller.
+SessionStats serial_getattrs(std::chrono::microseconds poll_max, int n) {
+  FakeServer fake;
+  SessionOptions opts;
+  opts.poll_max = poll_max;
+  auto s = start(fake, 8192, p9::kVersion, opts);
+  EXPECT_TRUE(s.session);
+  if (!s.session) return {};
+  Fid root = attach(fake, *s.session);
+  std::thread server([&] {
+    for (int i = 0; i < n; ++i) {
+      auto r = fake.next();
+      if (!r || r->type() != p9::Type::Tgetattr) return;
+      p9::Rgetattr a;
+      a.size = 5000 + static_cast<std::uint64_t>(i);
+      fake.send(r->tag(), a);
+    }
+  });
+  for (int i = 0; i < n; ++i) {
+    auto a = root.getattr();
+    EXPECT_TRUE(a && a->size == 5000u + static_cast<std::uint64_t>(i)) << i;
+  }
+  server.join();
+  return s.session->stats();
+}
+
+// With polling on, a caller whose request is the only one in flight receives its reply itself
+// (the window opens after the first round trips; a generous maximum keeps a loaded machine's
+// replies within it). Without polling every reply comes through the reader thread.
+TEST(SessionTest, CallerReceivesItsOwnReplyOnlyWhenPolling) {
+  auto polled = serial_getattrs(std::chrono::seconds(1), 200);
+  EXPECT_GT(polled.own_replies, 0u);
+  EXPECT_EQ(polled.tags_in_use, 0u);
+  auto blocking = serial_getattrs(std::chrono::microseconds(0), 50);
+  EXPECT_EQ(blocking.own_replies, 0u);
+}
+
+// A reply that comes long after the caller stopped polling reaches it through the reader thread.
+TEST(SessionTest, LateReplyAfterThePollingWindowIsDelivered) {
+  FakeServer fake;
+  auto s = start(fake, 8192);
+  ASSERT_TRUE(s.session);
+  Fid root = attach(fake, *s.session);
+  auto fut = std::async(std::launch::async, [&] { return root.getattr(); });
+  auto req = fake.next();
+  ASSERT_TRUE(req);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  p9::Rgetattr a;
+  a.size = 77;
+  fake.send(req->tag(), a);
+  auto r = fut.get();
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->size, 77u);
+}
+
+// An idle session (nothing in flight, polling on: the reader thread does not sit in read()) still
+// notices at once that the server went away.
+TEST(SessionTest, ServerHangingUpOnAnIdleSessionIsNoticed) {
+  FakeServer fake;
+  auto s = start(fake, 8192);
+  ASSERT_TRUE(s.session);
+  Fid root = attach(fake, *s.session);
+  (void)root.release();  // no clunk to answer
+  EXPECT_TRUE(s.session->connected());
+  fake.close();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (s.session->connected() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_FALSE(s.session->connected());
+}
+
 TEST(SessionTest, UnexpectedReplyTypeIsEproto) {
   FakeServer fake;
   auto s = start(fake, 8192);

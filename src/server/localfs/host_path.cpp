@@ -56,26 +56,39 @@ Result<UniqueFd> open_by_components(int root, std::string_view rel, int flags) {
 
 }  // namespace
 
+Result<UniqueFd> open_checked_beneath(int root, const char* rel, int flags) {
+  if (g_no_openat2.load(std::memory_order_relaxed)) return fail(ENOSYS, "no openat2");
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    long fd = ::syscall(SYS_openat2, root, rel, &how, sizeof how);
+    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+    if (errno == EAGAIN || errno == EINTR) continue;  // a concurrent rename; try again
+    break;
+  }
+  const int e = errno;
+  if (e == ENOSYS) g_no_openat2.store(true, std::memory_order_relaxed);
+  return fail(e, "openat2");  // no allocation: a missing name is a common answer
+}
+
+bool have_openat2() {
+  return !g_no_openat2.load(std::memory_order_relaxed);
+}
+
+void use_openat2_for_tests(bool use) {
+  g_no_openat2.store(!use, std::memory_order_relaxed);
+}
+
 Result<UniqueFd> open_beneath(int root, std::string_view rel, int flags) {
   if (rel.empty()) {
     UniqueFd fd(::openat(root, ".", flags | O_CLOEXEC));
     if (!fd) return fail_errno("open export root");
     return fd;
   }
-  if (!g_no_openat2.load(std::memory_order_relaxed)) {
-    std::string path(rel);
-    open_how how{};
-    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    for (int attempt = 0; attempt < 8; ++attempt) {
-      long fd = ::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how);
-      if (fd >= 0) return UniqueFd(static_cast<int>(fd));
-      if (errno == EAGAIN || errno == EINTR) continue;  // a concurrent rename; try again
-      if (errno == ENOSYS) break;
-      return fail_errno("open " + path);
-    }
-    if (errno != ENOSYS) return fail_errno("open " + path);
-    g_no_openat2.store(true, std::memory_order_relaxed);
+  if (have_openat2()) {
+    auto fd = open_checked_beneath(root, std::string(rel).c_str(), flags);
+    if (fd || fd.error().code != ENOSYS) return fd;
   }
   return open_by_components(root, rel, flags);
 }

@@ -72,6 +72,18 @@ Result<std::string_view> current_path(int fd);
 // component at a time with O_NOFOLLOW where openat2 does not exist.
 Result<UniqueFd> open_beneath(int root, std::string_view rel, int flags);
 
+// openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) alone, with no
+// fallback: what it opens was below `root` when the lookup completed, whatever is renamed
+// meanwhile (the kernel checks the result's ancestry once the lookup is done, and refuses with
+// EXDEV a file that is no longer below `root` then). `rel` as for open_beneath, NUL-terminated.
+// A trailing symlink is opened itself when `flags` has O_PATH | O_NOFOLLOW. ENOSYS where
+// openat2 does not exist (and from then on, without trying again).
+Result<UniqueFd> open_checked_beneath(int root, const char* rel, int flags);
+// False once openat2 was found missing (ENOSYS).
+bool have_openat2();
+// Tests only: behave as if openat2 were missing (false), or look for it again (true).
+void use_openat2_for_tests(bool use);
+
 // Only regular files and directories are ever opened by the server (the CVE-2020-35517 class of
 // hole: opening a device node a guest made would give it the host's device). Special files can
 // be created, listed, renamed and removed; the guest's kernel handles them locally.

@@ -48,6 +48,12 @@ class LocalNode final : public server::Node {
   std::mutex dir_mu;  // Treaddir on one fid is serialised
   DirStream dir;
 
+  // Set by a Twalk step, cleared by check_inside() before the node is given to a fid: the walk
+  // knows where below the export root the node is (in a per-thread buffer in localfs.cpp), and
+  // its next step is looked up from the root by that path. A fid's file may be renamed at any
+  // time, so its path is never kept.
+  bool walked_valid = false;
+
   bool is_dir() const { return type == S_IFDIR; }
   // Closes everything so the node can be reused.
   void reset();

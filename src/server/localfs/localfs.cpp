@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "server/localfs/host_path.h"
 
@@ -24,6 +25,7 @@ void LocalNode::reset() {
   if (fd >= 0) ::close(fd);
   path.reset();
   dir = DirStream{};
+  walked_valid = false;
   dev = 0;
   ino = 0;
   type = 0;
@@ -121,17 +123,20 @@ p9::Qid LocalFs::qid_of(const struct stat& st) {
   return q;
 }
 
-Result<NodePtr> LocalFs::node_from(UniqueFd fd) {
-  struct stat st {};
-  if (::fstatat(fd.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
-    return fail_errno("stat");
-  NodePtr np = make_node();
-  LocalNode& n = as_local(*np);
+void LocalFs::fill(LocalNode& n, UniqueFd fd, const struct stat& st) {
   n.path = std::move(fd);
   n.dev = st.st_dev;
   n.ino = st.st_ino;
   n.type = st.st_mode & S_IFMT;
   n.qid = qid_of(st);
+}
+
+Result<NodePtr> LocalFs::node_from(UniqueFd fd) {
+  struct stat st {};
+  if (::fstatat(fd.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+    return fail_errno("stat");
+  NodePtr np = make_node();
+  fill(as_local(*np), std::move(fd), st);
   return np;
 }
 
@@ -155,29 +160,124 @@ Result<NodePtr> LocalFs::clone(Node& from) {
   return np;
 }
 
+namespace {
+
+// Where the node the calling thread's Twalk reached last is, below the export root. A Twalk
+// runs on one thread, step after step from the node the previous step made, and those nodes are
+// not seen by any other request until the walk ends, so `node` (with the node's walked_valid)
+// says whether `path` is the path of a given node. Were that ever wrong, the walk would still
+// stay below the root (each step from a path is checked by the kernel); it would only name
+// another file.
+struct WalkedPath {
+  const LocalNode* node = nullptr;
+  std::string path;  // capacity kept: no allocation per step
+};
+thread_local WalkedPath t_walked;
+
+// The path of `n` when the running walk made it, or nullptr.
+const std::string* walked_path(const LocalNode& n) {
+  return n.walked_valid && t_walked.node == &n ? &t_walked.path : nullptr;
+}
+
+void set_walked(LocalNode& n) {
+  n.walked_valid = true;
+  t_walked.node = &n;
+}
+
+}  // namespace
+
+// A walk never follows a symlink and never leaves the export. Each step is looked up from the
+// export root by the path the walk has reached (openat2 RESOLVE_BENEATH: the kernel checks that
+// the result is below the root when the lookup completes), so a directory the host moves out of
+// the export in the middle of a walk leads nowhere, and the end of the walk needs no check of its
+// own. The first step from a fid's file (which the host may have moved out since the fid was
+// walked) is an openat() from its descriptor, whose result's path is read from /proc/self/fd and
+// checked once; the steps after it go from the root. Where openat2 does not exist, every step
+// goes from the previous one's descriptor and check_inside() reads the final path.
 Result<NodePtr> LocalFs::walk(Node& from, std::string_view name) {
   LocalNode& f = as_local(from);
   if (!f.is_dir()) return fail(ENOTDIR);
-  if (name == ".") return clone(from);
-  if (name == "..") {
-    if (is_root(f)) return clone(from);  // ".." at the root stays at the root
-    // The parent as the kernel sees it now, opened beneath the root: even a directory moved
-    // out of the export cannot lead outside.
-    auto rel = relative_path(f.path.get());
-    if (!rel) return std::unexpected(rel.error());
-    std::size_t slash = rel->rfind('/');
-    std::string_view parent =
-        slash == std::string_view::npos ? std::string_view{} : rel->substr(0, slash);
-    auto fd = open_beneath(root_.get(), parent, O_PATH | O_DIRECTORY);
-    if (!fd) return std::unexpected(fd.error());
-    return node_from(std::move(*fd));
+  const std::string* base = walked_path(f);
+  if (name == ".") {
+    auto np = clone(from);
+    if (np && base) set_walked(as_local(**np));
+    return np;
   }
+  if (name == "..") return walk_up(f, base);
   if (name.size() > kMaxNameLength) return fail(ENAMETOOLONG);
+  const bool checked = !opts_.unchecked_for_tests;
+  if (checked && (base || is_root(f)) && have_openat2()) {
+    std::string& path = t_walked.path;
+    const std::size_t base_len = is_root(f) ? 0 : path.size();
+    path.resize(base_len);
+    if (base_len > 0) path.push_back('/');
+    path.append(name);
+    auto fd = open_checked_beneath(root_.get(), path.c_str(), O_PATH | O_NOFOLLOW);
+    if (fd) {
+      struct stat st {};
+      if (::fstatat(fd->get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+        return fail_errno("stat");
+      NodePtr np = make_node();
+      fill(as_local(*np), std::move(*fd), st);
+      set_walked(as_local(*np));
+      return np;
+    }
+    path.resize(base_len);
+    // EXDEV: the directory walked so far left the export (the kernel found the result outside).
+    if (fd.error().code == EXDEV) return fail(ENOENT, "no longer inside the export");
+    if (fd.error().code != ENOSYS) return std::unexpected(fd.error());
+  }
   const CName cname(name);
-  const int follow = opts_.unchecked_for_tests ? 0 : O_NOFOLLOW;
+  const int follow = checked ? O_NOFOLLOW : 0;
   UniqueFd fd(::openat(f.path.get(), cname.c_str(), O_PATH | follow | O_CLOEXEC));
   if (!fd) return fail_errno("walk");
-  return node_from(std::move(fd));
+  if (!checked || !have_openat2()) return node_from(std::move(fd));
+  // From a fid's file: where the result is now (refused when outside the export), then its
+  // attributes, asked after the path so that a removal racing the readlink is seen (see
+  // checked_path()).
+  struct stat st {};
+  auto rel = checked_path(fd.get(), st);
+  if (!rel) return std::unexpected(rel.error());
+  NodePtr np = make_node();
+  fill(as_local(*np), std::move(fd), st);
+  t_walked.path.assign(*rel);
+  set_walked(as_local(*np));
+  return np;
+}
+
+Result<NodePtr> LocalFs::walk_up(LocalNode& f, const std::string* base) {
+  if (is_root(f)) return clone(f);  // ".." at the root stays at the root
+  // The parent as the kernel sees it now, opened beneath the root: even a directory moved out of
+  // the export cannot lead outside.
+  if (!base) {
+    auto r = relative_path(f.path.get());
+    if (!r) return std::unexpected(r.error());
+    t_walked.path.assign(*r);
+  }
+  std::string& path = t_walked.path;
+  const std::size_t slash = path.rfind('/');
+  path.resize(slash == std::string::npos ? 0 : slash);
+  t_walked.node = nullptr;  // the path is the parent's now
+  Result<UniqueFd> fd = fail(ENOSYS);
+  bool checked_by_kernel = false;
+  if (!path.empty() && !opts_.unchecked_for_tests) {
+    fd = open_checked_beneath(root_.get(), path.c_str(), O_PATH | O_DIRECTORY);
+    checked_by_kernel = fd.has_value();
+  }
+  if (!fd && fd.error().code == ENOSYS) fd = open_beneath(root_.get(), path, O_PATH | O_DIRECTORY);
+  if (!fd) {
+    if (fd.error().code == EXDEV) return fail(ENOENT, "no longer inside the export");
+    return std::unexpected(fd.error());
+  }
+  struct stat st {};
+  if (::fstatat(fd->get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+    return fail_errno("stat");
+  NodePtr np = make_node();
+  fill(as_local(*np), std::move(*fd), st);
+  // The walk may go on from the root by this path. (The root needs none; what open_beneath()
+  // opened a component at a time is checked by check_inside().)
+  if (checked_by_kernel) set_walked(as_local(*np));
+  return np;
 }
 
 Result<std::string_view> LocalFs::relative_path(int fd) {
@@ -207,20 +307,35 @@ Result<std::string_view> LocalFs::relative_path(int fd) {
   return fail(ENOENT, "no longer inside the export");
 }
 
-Result<void> LocalFs::check_inside(Node& node) {
-  LocalNode& n = as_local(node);
-  if (is_root(n) || opts_.unchecked_for_tests) return {};
-  auto rel = relative_path(n.path.get());
+Result<std::string_view> LocalFs::checked_path(int fd, struct stat& st) {
+  auto rel = relative_path(fd);
   if (!rel) return std::unexpected(rel.error());
   // Reached through a directory while it was outside and removed since: its last path, which
   // may well look inside again, says nothing about where it was found. The kernel marks such a
   // path " (deleted)", but decides that before it builds the path, so a removal racing the
   // readlink shows up only in the link count, asked after.
-  struct stat st {};
-  if (::fstatat(n.path.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 ||
-      st.st_nlink == 0)
+  if (::fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 || st.st_nlink == 0)
     return fail(ENOENT, "removed");
-  const auto depth = static_cast<std::uint32_t>(std::count(rel->begin(), rel->end(), '/')) + 1;
+  return rel;
+}
+
+Result<void> LocalFs::check_inside(Node& node) {
+  LocalNode& n = as_local(node);
+  // Found below the root by the walk itself: nothing to ask.
+  const std::string* walked = walked_path(n);
+  // The node goes to a fid now: its path is no longer known.
+  n.walked_valid = false;
+  if (is_root(n) || opts_.unchecked_for_tests) return {};
+  std::string_view rel;
+  if (walked) {
+    rel = *walked;
+  } else {
+    struct stat st {};
+    auto r = checked_path(n.path.get(), st);
+    if (!r) return std::unexpected(r.error());
+    rel = *r;
+  }
+  const auto depth = static_cast<std::uint32_t>(std::count(rel.begin(), rel.end(), '/')) + 1;
   if (depth > opts_.max_depth) return fail(ENAMETOOLONG, "deeper than the walk depth limit");
   return {};
 }

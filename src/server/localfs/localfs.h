@@ -97,8 +97,13 @@ class LocalFs final : public Backend {
   // Node lifecycle.
   NodePtr make_node();
   void recycle(LocalNode* n);
-  // Fills a node from a fresh O_PATH descriptor.
+  // Fills a node from a fresh O_PATH descriptor and its attributes.
+  void fill(LocalNode& n, UniqueFd fd, const struct stat& st);
+  // Fills a new node from a fresh O_PATH descriptor.
   Result<NodePtr> node_from(UniqueFd fd);
+  // Twalk of "..": the parent as the kernel sees it now, opened beneath the root. `base` is the
+  // path of `from` when the running walk made it.
+  Result<NodePtr> walk_up(LocalNode& from, const std::string* base);
 
   // qids: path from (dev, ino), version from the data's timestamps and size.
   p9::Qid qid_of(const struct stat& st);
@@ -108,6 +113,9 @@ class LocalFs final : public Backend {
   // The path of what `fd` names, relative to the root ("" for the root); ENOENT when it is not
   // inside. Valid until the next call on this thread.
   Result<std::string_view> relative_path(int fd);
+  // relative_path() of a node's descriptor, then its attributes into `st`; ENOENT when it has
+  // been removed (a path read while it was being removed says nothing).
+  Result<std::string_view> checked_path(int fd, struct stat& st);
   // The directory holding `n` and its name there, checked to still be `n`.
   Result<UniqueFd> locate(const LocalNode& n, std::string& name);
   // ENOENT when `n` is no longer inside the export (moved out on the host).

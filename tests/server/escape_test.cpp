@@ -6,19 +6,54 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "harness.h"
+#include "server/forwarding_backend.h"
+#include "server/localfs/host_path.h"
 
 namespace ninep::servertest {
 namespace {
 
 using namespace std::chrono_literals;
 
-class Escape : public ::testing::Test {
+// Runs a hook (once) right after a walk step reaches a given name: the host acting in the middle
+// of a Twalk, deterministically.
+class HostActsMidWalk final : public server::ForwardingBackend {
+ public:
+  struct Hook {
+    std::string after;  // the step's name; "" = disarmed
+    std::function<void()> act;
+  };
+  HostActsMidWalk(std::unique_ptr<server::Backend> in, std::shared_ptr<Hook> hook)
+      : ForwardingBackend(std::move(in)), hook_(std::move(hook)) {}
+
+  Result<server::NodePtr> walk(server::Node& from, std::string_view name) override {
+    auto r = inner().walk(from, name);
+    if (r && !hook_->after.empty() && name == hook_->after) {
+      hook_->after.clear();
+      hook_->act();
+    }
+    return r;
+  }
+
+ private:
+  std::shared_ptr<Hook> hook_;
+};
+
+// Every test runs twice: with openat2 (walks look names up from the export root with
+// RESOLVE_BENEATH) and as on kernels without it (from descriptors, and the end of each walk is
+// checked by its path in /proc/self/fd).
+class Escape : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    srv_ = InProcessServer::start();
+    server::localfs::use_openat2_for_tests(GetParam());
+    InProcessServer::Options o;
+    o.wrap = [h = hook_](std::unique_ptr<server::Backend> in) -> std::unique_ptr<server::Backend> {
+      return std::make_unique<HostActsMidWalk>(std::move(in), h);
+    };
+    srv_ = InProcessServer::start(std::move(o));
     outside_ = srv_->root() + "/outside";
     ASSERT_EQ(::mkdir(outside_.c_str(), 0755), 0);
     write_file(outside_ + "/secret", "outside the export");
@@ -29,6 +64,7 @@ class Escape : public ::testing::Test {
     ASSERT_TRUE(r);
     root_ = std::move(*r);
   }
+  void TearDown() override { server::localfs::use_openat2_for_tests(true); }
   std::string in(const std::string& rel) const { return srv_->export_dir() + "/" + rel; }
 
   // A raw Twalk from the root: the number of qids (or -errno).
@@ -54,13 +90,20 @@ class Escape : public ::testing::Test {
     return rw.nwqid;
   }
 
+  // Moves export/d out of the export and puts `planted` (as `rel` below it) there.
+  void move_d_out_and_plant(const std::string& rel) {
+    ASSERT_EQ(::rename(in("d").c_str(), (outside_ + "/d").c_str()), 0);
+    write_file(outside_ + "/d/" + rel, "outside");
+  }
+
+  std::shared_ptr<HostActsMidWalk::Hook> hook_ = std::make_shared<HostActsMidWalk::Hook>();
   std::unique_ptr<InProcessServer> srv_;
   std::string outside_;
   std::shared_ptr<client::Session> session_;
   client::Fid root_;
 };
 
-TEST_F(Escape, DotDotChainsStayAtTheRoot) {
+TEST_P(Escape, DotDotChainsStayAtTheRoot) {
   ASSERT_EQ(::mkdir(in("d").c_str(), 0755), 0);
   p9::Rwalk rw;
   ASSERT_EQ(walk_raw({"..", "..", "..", "..", "..", "..", "..", "..", "..", "..", "..", "..", "..",
@@ -74,7 +117,7 @@ TEST_F(Escape, DotDotChainsStayAtTheRoot) {
   EXPECT_FALSE(f);
 }
 
-TEST_F(Escape, SymlinksAreNeverFollowed) {
+TEST_P(Escape, SymlinksAreNeverFollowed) {
   ASSERT_EQ(::symlink("/", in("to_root").c_str()), 0);
   ASSERT_EQ(::symlink("../..", in("to_up").c_str()), 0);
   ASSERT_EQ(::symlink((outside_ + "/secret").c_str(), in("to_secret").c_str()), 0);
@@ -105,7 +148,7 @@ TEST_F(Escape, SymlinksAreNeverFollowed) {
   EXPECT_EQ(read_file(outside_ + "/secret"), "outside the export");
 }
 
-TEST_F(Escape, AClientsAbsoluteSymlinkLeadsNowhere) {
+TEST_P(Escape, AClientsAbsoluteSymlinkLeadsNowhere) {
   ASSERT_TRUE(root_.symlink("abs", outside_ + "/secret", 0));
   ASSERT_TRUE(root_.symlink("rel", "../outside/secret", 0));
   for (const char* link : {"abs", "rel"}) {
@@ -124,7 +167,7 @@ TEST_F(Escape, AClientsAbsoluteSymlinkLeadsNowhere) {
   EXPECT_EQ(lstat_of(outside_ + "/secret").st_nlink, 1u);
 }
 
-TEST_F(Escape, NamesWithSlashNulOrDotsAreRefused) {
+TEST_P(Escape, NamesWithSlashNulOrDotsAreRefused) {
   ASSERT_EQ(::mkdir(in("d").c_str(), 0755), 0);
   const std::string nul("a\0b", 3);
   for (std::string_view bad :
@@ -155,7 +198,7 @@ TEST_F(Escape, NamesWithSlashNulOrDotsAreRefused) {
   EXPECT_FALSE(exists(srv_->root() + "/x"));
 }
 
-TEST_F(Escape, OverlongNamesAreRefused) {
+TEST_P(Escape, OverlongNamesAreRefused) {
   const std::string longest(255, 'n'), too_long(256, 'n'), huge(5000, 'n');
   EXPECT_TRUE(root_.mkdir(longest, 0755, 0));
   for (const std::string* bad : {&too_long, &huge}) {
@@ -166,7 +209,7 @@ TEST_F(Escape, OverlongNamesAreRefused) {
   }
 }
 
-TEST_F(Escape, ADirectoryMovedOutOfTheExportLeadsNowhere) {
+TEST_P(Escape, ADirectoryMovedOutOfTheExportLeadsNowhere) {
   ASSERT_EQ(::mkdir(in("d").c_str(), 0755), 0);
   auto held = root_.walk({"d"});
   ASSERT_TRUE(held);
@@ -225,6 +268,66 @@ TEST_F(Escape, ADirectoryMovedOutOfTheExportLeadsNowhere) {
   EXPECT_FALSE(exists(outside_ + "/d"));
   EXPECT_EQ(read_file(outside_ + "/secret"), "outside the export");
 }
+
+// The same, deterministically: the host moves d out between two steps of one Twalk. Each step
+// after the first is looked up from the export root (openat2 RESOLVE_BENEATH), so the walk
+// cannot go on inside the moved directory; a step taken from d's descriptor would find
+// `planted`, and nothing after the walk looks at where its result is.
+TEST_P(Escape, ADirectoryMovedOutInTheMiddleOfAWalkLeadsNowhere) {
+  ASSERT_EQ(::mkdir(in("d").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(in("d/sub").c_str(), 0755), 0);
+  hook_->after = "d";
+  hook_->act = [&] { move_d_out_and_plant("planted"); };
+  p9::Rwalk rw;
+  EXPECT_LT(walk_raw({"d", "planted"}, &rw), 2) << "walked into the moved directory";
+  EXPECT_TRUE(hook_->after.empty()) << "the host did not act";
+  ASSERT_EQ(::rename((outside_ + "/d").c_str(), in("d").c_str()), 0);
+
+  // From a fid's directory: its first step is checked by its path, the next from the root.
+  auto held = root_.walk({"d"});
+  ASSERT_TRUE(held);
+  hook_->after = "sub";
+  hook_->act = [&] { move_d_out_and_plant("sub/planted"); };
+  EXPECT_FALSE(held->walk({"sub", "planted"})) << "walked into the moved directory";
+  EXPECT_TRUE(hook_->after.empty()) << "the host did not act";
+  ASSERT_EQ(::rename((outside_ + "/d").c_str(), in("d").c_str()), 0);
+
+  // "..", in the middle of a walk, is the parent found from the root too.
+  hook_->after = "sub";
+  hook_->act = [&] { ASSERT_EQ(::rename(in("d").c_str(), (outside_ + "/d").c_str()), 0); };
+  auto up = root_.walk({"d", "sub", "..", "..", "outside"});
+  EXPECT_FALSE(up) << "reached the parent of the export";
+  EXPECT_TRUE(hook_->after.empty()) << "the host did not act";
+  EXPECT_EQ(read_file(outside_ + "/secret"), "outside the export");
+}
+
+// A fid's directory moved out of the export (no race): nothing below or above it is reached
+// through the fid, and a walk from it ends nowhere.
+TEST_P(Escape, AFidWhoseDirectoryWasMovedOutLeadsNowhere) {
+  ASSERT_EQ(::mkdir(in("d").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(in("d/sub").c_str(), 0755), 0);
+  auto held = root_.walk({"d"});
+  ASSERT_TRUE(held);
+  auto sub = root_.walk({"d", "sub"});
+  ASSERT_TRUE(sub);
+  move_d_out_and_plant("planted");
+  write_file(outside_ + "/d/sub/planted", "outside");
+  EXPECT_FALSE(held->walk({"planted"}));
+  EXPECT_FALSE(held->walk({"sub", "planted"}));
+  EXPECT_FALSE(held->walk({"sub"}));
+  EXPECT_FALSE(held->walk({"."}));
+  EXPECT_FALSE(sub->walk({"planted"}));
+  EXPECT_FALSE(sub->walk({"..", "planted"}));
+  auto up = held->walk({".."});
+  EXPECT_FALSE(up) << "'..' of a directory outside the export";
+  EXPECT_FALSE(sub->walk({"..", ".."}));
+  EXPECT_FALSE(sub->walk({"..", "..", "secret"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Lookups, Escape, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "openat2" : "per_component";
+                         });
 
 }  // namespace
 }  // namespace ninep::servertest

@@ -50,9 +50,12 @@ class PollWindow {
   // came.
   void record(Duration waited) {
     if (max_ == Duration::zero()) return;
-    if (waited <= window_) return;  // caught while polling: the window is right
+    // Idle first: with a maximum above kIdle the window can be open past it, and a wait that
+    // long is an idle peer even when polling caught it.
     if (waited >= kIdle) {
       window_ = Duration::zero();
+    } else if (waited <= window_) {
+      return;  // caught while polling: the window is right
     } else if (waited > max_) {
       window_ /= 2;
       if (window_ < kStart) window_ = Duration::zero();

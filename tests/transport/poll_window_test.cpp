@@ -185,5 +185,17 @@ TEST(PollWindow, ReopensWhenTrafficComesBack) {
   EXPECT_EQ(w.window(), D(15us));
 }
 
+// With a maximum above kIdle (--poll-us up to 1000000), the window can open past kIdle (growth
+// only needs a wait shorter than kIdle). A wait of kIdle or more still means an idle peer and must
+// close it, even one the window caught while polling; otherwise a peer that sends every 2.5 ms
+// keeps a CPU spinning for good.
+TEST(PollWindow, AWaitOfKIdleClosesItEvenWhenTheWindowCaughtIt) {
+  PollWindow w(1s);
+  w.record(1900us);
+  ASSERT_EQ(w.window(), D(2850us));
+  w.record(2500us);  // caught (<= 2.85 ms), yet idle
+  EXPECT_EQ(w.window(), D::zero());
+}
+
 }  // namespace
 }  // namespace ninep::transport

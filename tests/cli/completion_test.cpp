@@ -74,6 +74,8 @@ TEST_F(BashCompletion, CommandNames) {
 
 TEST_F(BashCompletion, OptionsOfTheCommand) {
   EXPECT_EQ(complete("ninep serve --li"), Words{"--listen"});
+  EXPECT_EQ(complete("ninep serve --po"), Words{"--poll-us"});
+  EXPECT_EQ(complete("ninep mount --po"), Words{"--poll-us"});
   const Words ls = complete("ninep ls --");
   EXPECT_TRUE(has(ls, "--aname") && has(ls, "--msize") && has(ls, "--long") && has(ls, "--help"));
   EXPECT_FALSE(has(ls, "--listen") || has(ls, "--export") || has(ls, "--via"));

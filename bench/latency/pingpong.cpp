@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "transport/poll_window.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -29,14 +31,6 @@ using Clock = std::chrono::steady_clock;
   std::exit(1);
 }
 
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
 // One recv() of up to `n` bytes: polls with MSG_DONTWAIT for up to `poll` first, then blocks.
 ssize_t recv_some(int fd, char* buf, std::size_t n, Clock::duration poll) {
   if (poll.count() > 0) {
@@ -44,7 +38,7 @@ ssize_t recv_some(int fd, char* buf, std::size_t n, Clock::duration poll) {
     do {
       ssize_t r = ::recv(fd, buf, n, MSG_DONTWAIT);
       if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return r;
-      cpu_relax();
+      ninep::transport::cpu_relax();
     } while (Clock::now() < until);
   }
   return ::recv(fd, buf, n, 0);

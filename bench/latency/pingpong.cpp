@@ -38,7 +38,7 @@ ssize_t recv_some(int fd, char* buf, std::size_t n, Clock::duration poll) {
     do {
       ssize_t r = ::recv(fd, buf, n, MSG_DONTWAIT);
       if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return r;
-      ninep::transport::cpu_relax();
+      ninep::transport::poll_pause();
     } while (Clock::now() < until);
   }
   return ::recv(fd, buf, n, 0);

@@ -165,7 +165,7 @@ int RequestLoop::receive(fuse_buf& buf) {
           break;
         }
         if (Clock::now() - start >= window) break;
-        transport::cpu_relax();
+        transport::poll_pause();
       }
     }
     if (came) {

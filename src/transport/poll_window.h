@@ -15,16 +15,19 @@
 #include <algorithm>
 #include <chrono>
 
+#include <sched.h>
+
 namespace ninep::transport {
 
-// What a polling loop does between two tries: tells the CPU it is spinning (a sibling hyperthread
-// gets the core; no memory-order machine clear when the data comes).
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
+// What a polling loop does between two tries: gives the CPU to any other thread that is ready to
+// run on it (sched_yield). With no such thread it costs a system call and the loop goes on; with
+// one (on a machine with few CPUs: the peer whose data we wait for, or a caller our last reply
+// woke) that thread runs now instead of waiting for this one's window to end. Measured on 2
+// vCPUs: a FUSE stat through the mount and a polling server took 70 us spinning on `pause` and
+// 30 us yielding, as the stat caller, the FUSE daemon and the server shared the two CPUs; a
+// two-party ping-pong costs the same either way (bench/latency).
+inline void poll_pause() {
+  ::sched_yield();
 }
 
 class PollWindow {

@@ -132,7 +132,7 @@ Result<std::size_t> Stream::poll_read(std::span<std::uint8_t> buf, PollWindow::D
     if (errno != EAGAIN && errno != EWOULDBLOCK) return failed("read");
     if (std::chrono::steady_clock::now() - start >= window)
       return fail(EAGAIN, "nothing came while polling");
-    cpu_relax();
+    poll_pause();
   }
 }
 

@@ -7,7 +7,10 @@
 #
 # Targets: "ours" is `ninep serve` and its client at their default --poll-us (50), "ours poll 0"
 # is both with --poll-us 0 (no polling: the behaviour before adaptive polling), "diod" is diod
-# (its client, bench_9p or the FUSE daemon, polls at the default), "local" is the local directory.
+# (its client, bench_9p or the FUSE daemon, polls at the default), "diod client poll 0" is diod
+# with bench_9p --poll-us 0 (the client as it was before adaptive polling), "local" is the local
+# directory and "FUSE floor" a FUSE file system answered from memory by the mount's request loop
+# (bench_fusefloor): what a FUSE stat costs with a server that takes no time.
 # Each figure is the median of RUNS runs; within a workload the targets take turns run by run, in
 # a rotating order (as in bench/9p_server/run.sh), so that a change in machine load hits all
 # targets alike. The last lines are the ratios we check, with their targets.
@@ -21,13 +24,14 @@
 #   --ops N     round trips, requests or stat() calls per run (default 20000; a fifth of it
 #               for the stat() of a/b/f)
 #   --idle-s S  how long the idle FUSE mount is watched (default 10)
-#   BUILD_DIR   a build with ninep, bench_9p, bench_pingpong and bench_statloop (default: build)
+#   BUILD_DIR   a build with ninep, bench_9p, bench_pingpong, bench_statloop and bench_fusefloor
+#               (default: build)
 # Needs root (FUSE mounts), /dev/fuse and diod.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../csv_option.sh"         # --csv FILE, anywhere
 . "$here/../9p_server/common.sh"   # need_built, wait_socket, medians
-usage() { sed -n '19,24p' "$0" >&2; exit 2; }
+usage() { sed -n '22,28p' "$0" >&2; exit 2; }
 runs=5 ops=20000 idle=10 build=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -45,8 +49,12 @@ build=${build:-"$here/../../build"}
 need_built "$build"
 pingpong="$build/bench/latency/bench_pingpong"
 statloop="$build/bench/latency/bench_statloop"
-for b in "$pingpong" "$statloop"; do
-  [ -x "$b" ] || { echo "run.sh: $b is not built (targets: bench_pingpong bench_statloop)" >&2; exit 1; }
+fusefloor="$build/bench/latency/bench_fusefloor"
+for b in "$pingpong" "$statloop" "$fusefloor"; do
+  [ -x "$b" ] || {
+    echo "run.sh: $b is not built (targets: bench_pingpong bench_statloop bench_fusefloor)" >&2
+    exit 1
+  }
 done
 diod=$(command -v diod || echo /usr/sbin/diod)
 [ -x "$diod" ] || { echo "run.sh: diod is not installed" >&2; exit 1; }
@@ -91,18 +99,24 @@ srv_ours=$!
 srv_ours0=$!
 "$diod" -f -n -c /dev/null -e "$tmp/diod" -l "$tmp/diod.sock" -L "$tmp/diod.log" &
 srv_diod=$!
+srv_diod0=$srv_diod
 pids="$srv_ours $srv_ours0 $srv_diod"
 for s in ours ours0 diod; do wait_socket "$s" "$tmp/$s.sock" "$tmp/$s.log"; done
 
 # mount_fuse NAME [ninep mount options...]: mounts server NAME on $tmp/mnt-NAME, cache=none, with
-# the FUSE daemon in the foreground of a background job (its pid: $fuse_NAME).
+# the FUSE daemon in the foreground of a background job (its pid: $fuse_NAME). NAME floor is the
+# FUSE floor's file system instead.
 mount_fuse() {
   _name=$1
   shift
   _mnt="$tmp/mnt-$_name"
   mkdir "$_mnt"
   mounts="$mounts $_mnt"
-  "$ninep" mount --via fuse --cache none "$@" "unix:$tmp/$_name.sock" "$_mnt" 2>"$tmp/mnt-$_name.log" &
+  if [ "$_name" = floor ]; then
+    "$fusefloor" "$_mnt" 2>"$tmp/mnt-$_name.log" &
+  else
+    "$ninep" mount --via fuse --cache none "$@" "unix:$tmp/$_name.sock" "$_mnt" 2>"$tmp/mnt-$_name.log" &
+  fi
   _pid=$!
   pids="$_pid $pids"
   eval "fuse_$_name=$_pid"
@@ -120,6 +134,7 @@ mount_fuse() {
 mount_fuse ours
 mount_fuse ours0 --poll-us 0
 mount_fuse diod --aname "$tmp/diod"
+mount_fuse floor
 
 # cpu PID: the user+sys CPU time of process PID so far, in clock ticks (every thread, living or
 # ended). The fields after the ") " closing the command name start at the 3rd.
@@ -156,7 +171,8 @@ w_pingpong() {  # blocking | polling
   case $1 in blocking) _p=0 ;; polling) _p=50 ;; esac
   "$pingpong" --poll-us "$_p" --size 64 --ops "$ops" >>"$tmp/r.pp.$1"
 }
-# bench9p TARGET bench_9p-options...: bench_9p --runs 1 against TARGET (ours | ours0 | diod).
+# bench9p TARGET bench_9p-options...: bench_9p --runs 1 against TARGET (ours | ours0 | diod |
+# diod0).
 bench9p() {
   _bt=$1
   shift
@@ -164,6 +180,7 @@ bench9p() {
     ours) "$bench" --runs 1 "$@" "unix:$tmp/ours.sock" ;;
     ours0) "$bench" --runs 1 --poll-us 0 "$@" "unix:$tmp/ours0.sock" ;;
     diod) "$bench" --runs 1 --aname "$tmp/diod" "$@" "unix:$tmp/diod.sock" ;;
+    diod0) "$bench" --runs 1 --poll-us 0 --aname "$tmp/diod" "$@" "unix:$tmp/diod.sock" ;;
   esac
 }
 w_getattr() {  # also the CPU of the server and of bench_9p
@@ -176,7 +193,11 @@ w_getattr() {  # also the CPU of the server and of bench_9p
   awk -v n="$ops" '$1 == "cpu:" { printf "%.3f\n", $2 / n * 10000 }' "$tmp/out" >>"$tmp/r.getattr-cli.$1"
 }
 w_walk() { bench9p "$1" --only walk --walk-ops "$ops" | grep '^walk+getattr+clunk serial' >>"$tmp/b.walk.$1"; }
-w_stat() {  # local | ours | ours0 | diod; on a mount, also the CPU of the server and FUSE daemon
+w_stat() {  # local | floor | ours | ours0 | diod; on a mount, also the CPU of the server and FUSE daemon
+  if [ "$1" = floor ]; then
+    "$statloop" "$tmp/mnt-floor" "$ops" >>"$tmp/r.stat-root.$1"
+    return
+  fi
   if [ "$1" = local ]; then
     "$statloop" "$tmp/local" "$ops" >>"$tmp/r.stat-root.$1"
     "$statloop" "$tmp/local/a/b/f" "$deep_ops" >>"$tmp/r.stat-deep.$1"
@@ -194,9 +215,9 @@ w_stat() {  # local | ours | ours0 | diod; on a mount, also the CPU of the serve
 echo "latency: ninep serve vs diod $(dpkg-query -W -f '${Version}' diod 2>/dev/null || true)," \
   "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), median of $runs run(s) of $ops ops"
 each w_pingpong blocking polling
-each w_getattr ours ours0 diod
-each w_walk ours ours0 diod
-each w_stat ours ours0 diod local
+each w_getattr ours ours0 diod diod0
+each w_walk ours ours0 diod diod0
+each w_stat ours ours0 diod local floor
 
 # Idle: every mount stays attached and unused; what do the servers and FUSE daemons spend?
 for t in ours ours0 diod; do
@@ -217,14 +238,16 @@ row() { [ -z "$5" ] || echo "$1|$2|$3|$4|$5" >>"$tmp/rows"; }
 # bench_9p figures through common.sh's medians; a Tgetattr rate becomes microseconds a request.
 b9() { medians "$tmp/b.$1.$2" | cut -d'|' -f2; }
 for t in blocking polling; do row "socketpair ping-pong 64 B round trip" us lower "$t" "$(med "$tmp/r.pp.$t")"; done
-for t in ours ours0 diod; do
+for t in ours ours0 diod diod0; do
   row "Tgetattr round trip" us lower "$t" "$(b9 getattr $t | awk '{ printf "%.2f", 1e6 / $1 }')"
 done
-for t in ours ours0 diod; do row "walk+getattr+clunk serial" ops/s higher "$t" "$(b9 walk $t)"; done
-for t in ours ours0 diod local; do row "FUSE stat of the root (cache=none)" us lower "$t" "$(med "$tmp/r.stat-root.$t")"; done
+for t in ours ours0 diod diod0; do row "walk+getattr+clunk serial" ops/s higher "$t" "$(b9 walk $t)"; done
+for t in ours ours0 diod local floor; do
+  row "FUSE stat of the root (cache=none)" us lower "$t" "$(med "$tmp/r.stat-root.$t")"
+done
 for t in ours ours0 diod local; do row "FUSE stat of a/b/f (cache=none)" us lower "$t" "$(med "$tmp/r.stat-deep.$t")"; done
-for t in ours ours0 diod; do row "CPU per 10000 Tgetattr: server" s lower "$t" "$(med "$tmp/r.getattr-srv.$t")"; done
-for t in ours ours0 diod; do row "CPU per 10000 Tgetattr: bench_9p" s lower "$t" "$(med "$tmp/r.getattr-cli.$t")"; done
+for t in ours ours0 diod diod0; do row "CPU per 10000 Tgetattr: server" s lower "$t" "$(med "$tmp/r.getattr-srv.$t")"; done
+for t in ours ours0 diod diod0; do row "CPU per 10000 Tgetattr: bench_9p" s lower "$t" "$(med "$tmp/r.getattr-cli.$t")"; done
 for t in ours ours0 diod; do row "CPU per 10000 FUSE stat (root): server" s lower "$t" "$(med "$tmp/r.stat-srv.$t")"; done
 for t in ours ours0 diod; do row "CPU per 10000 FUSE stat (root): FUSE daemon" s lower "$t" "$(med "$tmp/r.stat-fuse.$t")"; done
 for t in ours ours0 diod; do row "idle CPU in ${idle} s: server" s lower "$t" "$(cat "$tmp/r.idle-srv.$t")"; done
@@ -232,7 +255,8 @@ for t in ours ours0 diod; do row "idle CPU in ${idle} s: FUSE daemon" s lower "$
 
 # value WORKLOAD TARGET: a figure of the table.
 value() { awk -F'|' -v w="$1" -v t="$2" '$1 == w && $4 == t { print $5 }' "$tmp/rows"; }
-# The ratios we check, in $tmp/ratios: name|unit|better|value|target|limit|met when (le lt ge).
+# The ratios we check, in $tmp/ratios: name|unit|better|value|target|limit|met when (le lt ge;
+# "-": shown, not checked).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b }'; }
 floor=$(value "socketpair ping-pong 64 B round trip" polling)
 idle_pct=$(awk -v a="$(value "idle CPU in ${idle} s: server" ours)" -v b="$(value "idle CPU in ${idle} s: FUSE daemon" ours)" \
@@ -241,22 +265,36 @@ idle_pct=$(awk -v a="$(value "idle CPU in ${idle} s: server" ours)" -v b="$(valu
   echo "Tgetattr ours / polling floor|x|lower|$(ratio "$(value "Tgetattr round trip" ours)" "$floor")|<= 2x|2|le"
   echo "walk serial ours / diod|x|higher|$(ratio "$(value "walk+getattr+clunk serial" ours)" \
     "$(value "walk+getattr+clunk serial" diod)")|>= 4x|4|ge"
+  echo "walk serial ours / diod client poll 0|x|higher|$(ratio "$(value "walk+getattr+clunk serial" ours)" \
+    "$(value "walk+getattr+clunk serial" diod0)")|-|-|-"
   echo "FUSE stat root ours / polling floor|x|lower|$(ratio "$(value "FUSE stat of the root (cache=none)" ours)" \
     "$floor")|<= 5x|5|le"
+  # What a FUSE stat cannot go below: the FUSE floor plus one Tgetattr round trip.
+  echo "FUSE stat root ours / (FUSE floor + Tgetattr)|x|lower|$(ratio \
+    "$(value "FUSE stat of the root (cache=none)" ours)" "$(awk -v a="$(value "FUSE stat of the root (cache=none)" floor)" \
+    -v b="$(value "Tgetattr round trip" ours)" 'BEGIN { print a + b }')")|-|-|-"
   echo "idle CPU: ours server + FUSE daemon|% of a core|lower|$idle_pct|< 1%|1|lt"
 } >"$tmp/ratios"
 
-names() { case $1 in ours0) echo "ours poll 0" ;; *) echo "$1" ;; esac; }
-printf '\n%-44s %-12s %12s  %s\n' "measurement" "target" "value" "unit"
+names() {
+  case $1 in
+    ours0) echo "ours poll 0" ;;
+    diod0) echo "diod client poll 0" ;;
+    floor) echo "FUSE floor" ;;
+    *) echo "$1" ;;
+  esac
+}
+printf '\n%-44s %-20s %12s  %s\n' "measurement" "target" "value" "unit"
 while IFS='|' read -r w u b t v; do
-  printf '%-44s %-12s %12s  %s\n' "$w" "$(names "$t")" "$v" "$u"
+  printf '%-44s %-20s %12s  %s\n' "$w" "$(names "$t")" "$v" "$u"
 done <"$tmp/rows"
-printf '\n%-44s %12s  %-12s %s\n' "checked ratio" "value" "target" "met"
+printf '\n%-48s %12s  %-12s %s\n' "checked ratio" "value" "target" "met"
 while IFS='|' read -r w u b v text limit op; do
   ok=$(awk -v v="$v" -v l="$limit" -v op="$op" 'BEGIN {
     if (v == "") { print "n/a"; exit }
+    if (op == "-") { print "-"; exit }
     m = (op == "le") ? (v <= l) : (op == "lt") ? (v < l) : (v >= l); print m ? "yes" : "NO" }')
-  printf '%-44s %12s  %-12s %s\n' "$w" "$v" "$text" "$ok"
+  printf '%-48s %12s  %-12s %s\n' "$w" "$v" "$text" "$ok"
 done <"$tmp/ratios"
 
 if [ -n "$csv" ]; then

@@ -95,6 +95,7 @@ Result<std::uint16_t> Connection::take_tag(bool own_reply, bool async) {
   free_tags_.pop_back();
   ++in_flight_;
   reset_in_flight(*slots_[tag]);
+  if (!self_receive_) return tag;  // the reader thread receives every reply
   ++unanswered_;
   if (async) {
     // Its reply is received by a caller on the way to its own, or by the reader thread within
@@ -115,8 +116,10 @@ bool Connection::arm(std::uint16_t tag) {
   if (dead_.load()) return false;
   ++in_flight_;
   reset_in_flight(*slots_[tag]);
-  ++unanswered_;
-  wake_reader_locked();
+  if (self_receive_) {
+    ++unanswered_;
+    wake_reader_locked();
+  }
   return true;
 }
 
@@ -462,8 +465,11 @@ int Connection::receive_frame() {
       return kNoReply;
     }
   }
-  std::lock_guard lk(tags_mu_);
-  answered_locked(tag, false);
+  if (self_receive_) {
+    // Not held while the waiter is woken: it takes tags_mu_ next, to free its tag.
+    std::lock_guard lk(tags_mu_);
+    answered_locked(tag, false);
+  }
   std::lock_guard sl(s->mu);
   s->got_direct = direct;
   s->direct_count = count;
@@ -526,6 +532,7 @@ bool Connection::receive_own(Slot& s) {
 }
 
 void Connection::answered_locked(int tag, bool async) {
+  if (!self_receive_) return;  // counted only when callers may receive (take_tag())
   --unanswered_;
   if (async) --async_unanswered_;
   if (reserved_ == tag) reserved_ = -1;

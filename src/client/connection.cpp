@@ -174,7 +174,9 @@ Result<std::uint16_t> Connection::begin(const p9::Message& req, std::span<std::u
   std::size_t n = p9::encoded_size(req);
   if (n > msize_)
     return fail(EMSGSIZE, fmt::format("request of {} bytes exceeds msize {}", n, msize_));
-  auto tag = take_tag(true);
+  // A reply that may not fit the read buffer is the reader thread's to take into place: the
+  // caller would only read its first part and hand the rest over, a wake-up per reply.
+  auto tag = take_tag(direct.size() + kCountedReplyHeader <= kReadBufferSize);
   if (!tag) return tag;
   Slot& s = *slots_[*tag];
   if (s.out.size() < n) s.out.resize(n);

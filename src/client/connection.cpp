@@ -106,6 +106,9 @@ Result<std::uint16_t> Connection::take_tag(bool own_reply, bool async) {
              unanswered_ - async_unanswered_ == 1) {
     reserved_ = tag;
   } else {
+    // More than one request in flight (a pipelined read, other threads): the reader thread
+    // receives them all, a reserved one too, so that no caller holds the others' replies up.
+    reserved_ = -1;
     wake_reader_locked();
   }
   return tag;

@@ -225,6 +225,58 @@ TEST(SessionTest, CallerReceivesItsOwnReplyOnlyWhenPolling) {
   EXPECT_EQ(blocking.own_replies, 0u);
 }
 
+// A read larger than one request is pipelined: with more than one request in flight, the reader
+// thread receives every reply (a caller receiving its first one would hold the others up), and
+// the data lands in place.
+TEST(SessionTest, PipelinedRequestsAreReceivedByTheReaderThread) {
+  FakeServer fake;
+  SessionOptions opts;
+  opts.poll_max = std::chrono::seconds(1);
+  auto s = start(fake, 8192, p9::kVersion, opts);
+  ASSERT_TRUE(s.session);
+  Fid root = attach(fake, *s.session);
+  const std::size_t io = s.session->max_io();
+  constexpr int kGetattrs = 50, kReads = 20, kChunks = 4;
+  std::thread server([&] {
+    for (int i = 0; i < kGetattrs; ++i) {
+      auto r = fake.next();
+      if (!r) return;
+      fake.send(r->tag(), p9::Rgetattr{});
+    }
+    // Each read is kChunks requests of io bytes, all answered once all have come (so that
+    // every one of them is in flight with the others).
+    for (int i = 0; i < kReads; ++i) {
+      std::vector<FakeServer::Request> reqs;
+      for (int k = 0; k < kChunks; ++k) {
+        auto r = fake.next();
+        if (!r || r->type() != p9::Type::Tread) return;
+        reqs.push_back(std::move(*r));
+      }
+      for (const auto& r : reqs) {
+        const auto& tr = r.as<p9::Tread>();
+        std::vector<std::uint8_t> data(tr.count);
+        for (std::size_t b = 0; b < data.size(); ++b)
+          data[b] = static_cast<std::uint8_t>((tr.offset + b) % 251);
+        fake.send(r.tag(), p9::Rread{data});
+      }
+    }
+  });
+  // Serial requests open the window: their callers receive their own replies.
+  for (int i = 0; i < kGetattrs; ++i) ASSERT_TRUE(root.getattr());
+  const auto own_before = s.session->stats().own_replies;
+  EXPECT_GT(own_before, 0u);
+  std::vector<std::uint8_t> buf(kChunks * io);
+  for (int i = 0; i < kReads; ++i) {
+    auto n = root.read(0, buf);
+    ASSERT_TRUE(n) << n.error().to_string();
+    ASSERT_EQ(*n, buf.size());
+    for (std::size_t k = 0; k < buf.size(); ++k) ASSERT_EQ(buf[k], k % 251) << k;
+  }
+  EXPECT_EQ(s.session->stats().own_replies, own_before);
+  EXPECT_EQ(s.session->stats().tags_in_use, 0u);
+  server.join();
+}
+
 // A reply that comes long after the caller stopped polling reaches it through the reader thread.
 TEST(SessionTest, LateReplyAfterThePollingWindowIsDelivered) {
   FakeServer fake;

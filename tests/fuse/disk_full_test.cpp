@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdint>
 #include <cstring>
+#include <random>
 #include <string>
 
 #include "mounted_fixture.h"
@@ -17,16 +17,11 @@ namespace {
 
 constexpr int kDiskKiB = 2048;
 
-// `n` bytes of a pattern that differs per `seed` and does not repeat within a page.
+// `n` bytes that differ per `seed`.
 std::string pattern(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
   std::string s(n, '\0');
-  std::uint32_t x = 2463534242u ^ seed;
-  for (auto& c : s) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x);
-  }
+  for (auto& c : s) c = static_cast<char>(rng());
   return s;
 }
 

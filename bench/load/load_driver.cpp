@@ -929,6 +929,7 @@ Result<Report> run(const Options& o) {
     watch->fds_before = steady_fds(o.watch_pid, o.settle);
     watch->fds_peak = watch->fds_before;
     watch->rss_before_kb = status_kb(o.watch_pid, "VmRSS");
+    watch->anon_before_kb = status_kb(o.watch_pid, "RssAnon");
   }
 
   std::vector<std::unique_ptr<Conn>> conns;
@@ -998,6 +999,7 @@ Result<Report> run(const Options& o) {
     }
     watch->settle_s = std::chrono::duration<double>(Clock::now() - closed).count();
     watch->rss_after_kb = status_kb(o.watch_pid, "VmRSS");
+    watch->anon_after_kb = status_kb(o.watch_pid, "RssAnon");
     watch->rss_peak_kb = status_kb(o.watch_pid, "VmHWM");
     rep.server = watch;
   }
@@ -1038,12 +1040,14 @@ void print_report(std::FILE* out, const Report& r) {
   for (const auto& s : r.error_samples) fmt::print(out, "  e.g. {}\n", s);
   if (r.server) {
     const auto& w = *r.server;
-    fmt::print(out,
-               "server pid {}: descriptors {} before, {} peak, {} after ({}, {:.2f} s after the "
-               "disconnect); RSS {} KiB before, {} KiB peak (VmHWM), {} KiB after\n",
-               w.pid, w.fds_before, w.fds_peak, w.fds_after,
-               w.fds_back ? "back to baseline" : "NOT back to baseline", w.settle_s,
-               w.rss_before_kb, w.rss_peak_kb, w.rss_after_kb);
+    fmt::print(
+        out,
+        "server pid {}: descriptors {} before, {} peak, {} after ({}, {:.2f} s after the "
+        "disconnect); RSS {} KiB before, {} KiB peak (VmHWM), {} KiB after; anonymous memory "
+        "{} KiB before, {} KiB after\n",
+        w.pid, w.fds_before, w.fds_peak, w.fds_after,
+        w.fds_back ? "back to baseline" : "NOT back to baseline", w.settle_s, w.rss_before_kb,
+        w.rss_peak_kb, w.rss_after_kb, w.anon_before_kb, w.anon_after_kb);
   }
 }
 
@@ -1069,6 +1073,8 @@ Result<void> write_csv(const std::string& path, const Report& r) {
     s += fmt::format("server rss before,KiB,{}\n", w.rss_before_kb);
     s += fmt::format("server rss peak,KiB,{}\n", w.rss_peak_kb);
     s += fmt::format("server rss after,KiB,{}\n", w.rss_after_kb);
+    s += fmt::format("server anon before,KiB,{}\n", w.anon_before_kb);
+    s += fmt::format("server anon after,KiB,{}\n", w.anon_after_kb);
   }
   std::ofstream out(path, std::ios::trunc);
   out << s;

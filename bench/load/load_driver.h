@@ -102,8 +102,9 @@ struct ServerWatch {
   pid_t pid = 0;
   long fds_before = -1, fds_peak = -1, fds_after = -1;
   long rss_before_kb = -1, rss_peak_kb = -1, rss_after_kb = -1;  // VmRSS; peak is VmHWM
-  bool fds_back = false;                                         // fds_after == fds_before
-  double settle_s = 0;  // how long after the disconnect fds_after was read
+  long anon_before_kb = -1, anon_after_kb = -1;  // RssAnon: VmRSS less the program's pages
+  bool fds_back = false;                         // fds_after == fds_before
+  double settle_s = 0;                           // how long after the disconnect fds_after was read
 };
 
 struct OpReport {

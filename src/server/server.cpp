@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <thread>
@@ -56,10 +57,19 @@ void Server::run_and_retire(Served& s, const std::function<void()>& on_close) {
   // Destroy the connection (closing its stream) before telling anyone it ended.
   ended.reset();
   if (on_close) on_close();
-  std::lock_guard lk(mu_);
-  s.finished = true;
-  --running_;
-  cv_.notify_all();
+  bool idle = false;
+  {
+    std::lock_guard lk(mu_);
+    s.finished = true;
+    idle = --running_ == 0;
+    cv_.notify_all();
+  }
+#ifdef __GLIBC__
+  // The last connection has ended: give the memory the connections used back to the system
+  // (glibc keeps freed memory in its per-thread arenas otherwise), so that an idle server is
+  // back to its baseline.
+  if (idle) ::malloc_trim(0);
+#endif
 }
 
 void Server::reap_locked() {

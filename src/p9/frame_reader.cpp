@@ -22,14 +22,20 @@ std::span<std::uint8_t> FrameReader::write_space(std::size_t min) {
     end_ -= begin_;
     begin_ = 0;
   }
-  std::size_t needed = end_ + min;
-  if (buf_.size() < needed) {
-    // Grow geometrically, but never past what one frame under msize plus one read can need.
-    std::size_t limit = msize_ == 0 ? SIZE_MAX : std::max<std::size_t>(needed, msize_ + min);
-    std::size_t target = std::max({needed, buf_.size() * 2, std::size_t{4096}});
-    buf_.resize(std::min(target, limit));
-  }
+  if (const std::size_t cap = capacity_for(min); cap != buf_.size()) buf_.resize(cap);
   return std::span(buf_).subspan(end_);
+}
+
+std::size_t FrameReader::capacity_for(std::size_t min) const {
+  // write_space() first moves the partial frame to the front.
+  const std::size_t end = end_ - begin_;
+  const std::size_t room = buf_.size() - (begin_ == end_ ? 0 : end_);
+  const std::size_t needed = end + min;
+  if (room >= min || buf_.size() >= needed) return buf_.size();
+  // Grow geometrically, but never past what one frame under msize plus one read can need.
+  const std::size_t limit = msize_ == 0 ? SIZE_MAX : std::max<std::size_t>(needed, msize_ + min);
+  const std::size_t target = std::max({needed, buf_.size() * 2, std::size_t{4096}});
+  return std::min(target, limit);
 }
 
 void FrameReader::commit(std::size_t n) {

@@ -25,6 +25,9 @@ class FrameReader {
 
   // Room to read into: at least `min` bytes (the buffer grows up to msize as needed).
   std::span<std::uint8_t> write_space(std::size_t min = 4096);
+  // What capacity() will be after write_space(min): for a caller that accounts for the buffer
+  // before it grows.
+  std::size_t capacity_for(std::size_t min) const;
   // Declare that `n` bytes were written into the last write_space().
   void commit(std::size_t n);
 

@@ -1,13 +1,15 @@
 // The server-wide budget of what clients make the server hold: bytes (request frames in flight,
-// extended-attribute values, directory buffers) and descriptors (fids). Every connection draws
+// and the read buffer a large frame still arriving makes grow; extended-attribute values,
+// directory buffers) and descriptors (fids). Every connection draws
 // from it through its own Account.
 //
 // Fairness: the last quarter of the limit is kept for connections that hold less than an equal
-// share (limit / (connections + 1)). A lone connection may use three quarters of everything; however
-// greedy the connections already served are, a newcomer finds room; and the total never passes
-// the limit. A connection refused is told ENFILE (fids) or ENOBUFS (buffers), and a reader whose
-// connection holds more than it may stops reading requests until its own replies free frames
-// (backpressure), while the others go on.
+// share (limit / (connections + 1)). A lone connection may use three quarters of everything;
+// however greedy the connections already served are, a newcomer finds room; and the total never
+// passes the limit. A connection refused is told ENFILE (fids) or ENOBUFS (buffers), and a reader
+// whose connection holds more than it may stops reading requests until its own replies free frames
+// (backpressure), as does a reader whose buffer would have to grow past its share for a frame
+// still arriving, while the others go on.
 #pragma once
 
 #include <array>

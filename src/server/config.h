@@ -65,8 +65,8 @@ struct ServerConfig {
   std::optional<Owner> report_owner;
   XattrNamespaces xattr_namespaces = XattrNamespaces::UserAndAcl;
   // Server-wide budget shared fairly by the connections (see budget.h): bytes held for clients
-  // (request frames in flight, xattr values, directory buffers) and descriptors held for fids
-  // (0: 90% of the open-file limit when the server starts).
+  // (request frames in flight or still arriving, xattr values, directory buffers) and descriptors
+  // held for fids (0: 90% of the open-file limit when the server starts).
   std::uint64_t max_memory = std::uint64_t{2} << 30;
   std::uint64_t max_open_files = 0;
   // Print every request and reply (p9::to_string) to the log.

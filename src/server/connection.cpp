@@ -45,6 +45,7 @@ Connection::Connection(const ServerConfig& cfg, const std::vector<Export>& expor
       session_(cfg, exports, log, id, budget),
       stream_(std::move(stream)),
       reader_(cfg.max_msize),
+      budget_bytes_(budget.limit(Budget::kBytes)),
       table_(2 * std::max(1u, cfg.threads)),
       scheduler_(mu_, cfg.threads, [this](Request* r, HandlerScratch& s) { execute(r, s); }) {
   stream_.set_poll_max(cfg.poll_max);
@@ -54,6 +55,7 @@ void Connection::stop() {
   stop_requested_.store(true, std::memory_order_relaxed);
   // Wakes the reader (and a writer blocked on a full stream).
   stream_.interrupt();
+  room_cv_.notify_all();
 }
 
 void Connection::wait_for_room() {
@@ -68,6 +70,41 @@ void Connection::wait_for_room() {
     room_cv_.wait_for(lk, std::chrono::milliseconds(10));
 }
 
+bool Connection::charge_read_buffer() {
+  // Every connection has its first kReadChunk; a frame larger than what the buffer holds makes it
+  // grow (up to msize), and that is held for the client as long as the connection lasts. Until
+  // the budget allows it, the reader reads nothing more (the peer's writes wait): a peer stalled
+  // in the middle of a large frame holds no more than its share, and others go on.
+  const std::size_t cap = reader_.capacity_for(kReadChunk);
+  const std::size_t beyond = cap > kReadChunk ? cap - kReadChunk : 0;
+  if (beyond <= reader_charged_) return true;
+  if (session_.account.take(Budget::kBytes, beyond - reader_charged_)) {
+    reader_charged_ = beyond;
+    return true;
+  }
+  if (beyond > budget_bytes_ / 4 * 3) {
+    // More than even a lone connection may hold (a budget set below the msize): waiting would
+    // be for ever. Held regardless, as frames are.
+    session_.account.force(Budget::kBytes, beyond - reader_charged_);
+    reader_charged_ = beyond;
+    return true;
+  }
+  log_.log(LogLevel::Debug, "connection {}: a frame in progress is over its memory share; waiting",
+           id());
+  // Room is made by other connections (and this one's requests): look again now and then.
+  auto wait = std::chrono::milliseconds(5);
+  std::unique_lock lk(mu_);
+  while (!stop_requested_.load(std::memory_order_relaxed)) {
+    room_cv_.wait_for(lk, wait);
+    if (session_.account.take(Budget::kBytes, beyond - reader_charged_)) {
+      reader_charged_ = beyond;
+      return true;
+    }
+    wait = std::min(wait * 2, std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 void Connection::run() {
   log_.log(LogLevel::Info, "connection {}: open", id());
   const char* why = "closed by peer";
@@ -77,6 +114,10 @@ void Connection::run() {
       break;
     }
     wait_for_room();
+    if (!charge_read_buffer()) {
+      why = "stopped";
+      break;
+    }
     auto n = stream_.read(reader_.write_space(kReadChunk));
     if (!n) {
       why = n.error().code == ECANCELED ? "stopped" : std::strerror(n.error().code);
@@ -107,6 +148,9 @@ void Connection::run() {
   abort_outstanding();
   scheduler_.stop();
   session_.fids.clear();
+  // The buffer itself goes with the connection; the budget can have it back now.
+  session_.account.give(Budget::kBytes, reader_charged_);
+  reader_charged_ = 0;
   log_.log(LogLevel::Info, "connection {}: {}", id(), why);
 }
 

@@ -42,6 +42,7 @@ class Connection {
  private:
   // Reader side.
   void wait_for_room();
+  bool charge_read_buffer();
   bool on_frame(p9::Bytes frame);
   void handle_version(Request* r);
   void handle_flush(Request* r);
@@ -69,7 +70,11 @@ class Connection {
   transport::Stream stream_;
   std::atomic<bool> stop_requested_{false};
   p9::FrameReader reader_;
-  HandlerScratch reader_scratch_;  // for requests the reader runs itself
+  // What the read buffer holds beyond its first kReadChunk (a frame in progress made it grow),
+  // drawn from the budget: a peer that sends half a frame and stalls holds that memory.
+  std::size_t reader_charged_ = 0;
+  const std::uint64_t budget_bytes_;  // the server's limit (Budget::kBytes)
+  HandlerScratch reader_scratch_;     // for requests the reader runs itself
   bool versioned_ = false;
 
   std::mutex mu_;                    // guards table_, scheduler_ and the requests in them

@@ -189,6 +189,7 @@ Listener::Listener(Listener&& o) noexcept
       socket_name_(std::move(o.socket_name_)),
       filter_(std::move(o.filter_)),
       on_refused_(std::move(o.on_refused_)),
+      reserve_(std::move(o.reserve_)),
       shut_down_(o.shut_down_.load()) {}
 
 Listener& Listener::operator=(Listener&& o) noexcept {
@@ -202,13 +203,34 @@ Listener& Listener::operator=(Listener&& o) noexcept {
 Listener::~Listener() {
   if (socket_dir_ && fd_) ::unlinkat(socket_dir_.get(), socket_name_.c_str(), 0);
   socket_dir_.reset();
+  reserve_.reset();
   fd_.reset();
 }
 
 Result<Accepted> Listener::accept_peer() {
   for (;;) {
     if (shut_down_.load()) return fail(ECANCELED, "listener shut down");
+    if (!reserve_) reserve_.reset(::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
     int c = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0 && (errno == EMFILE || errno == ENFILE) && reserve_) {
+      // Out of descriptors: the reserve's slot takes the connection (accept4 holds the slot
+      // while it waits for one). If the reserve cannot be taken back, that was the last
+      // descriptor: refuse the connection rather than serve it with none to spare.
+      const int why = errno;
+      reserve_.reset();
+      c = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      const int accept_errno = errno;
+      reserve_.reset(::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
+      if (c < 0) {
+        errno = accept_errno;  // handled below
+      } else if (!reserve_) {
+        ::close(c);
+        reserve_.reset(::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
+        if (shut_down_.load()) return fail(ECANCELED, "listener shut down");
+        return fail(ECONNREFUSED, fmt::format("accept on {}: refused a connection: {}",
+                                              addr_.to_string(), std::strerror(why)));
+      }
+    }
     if (c >= 0) {
       UniqueFd conn(c);
       if (shut_down_.load()) return fail(ECANCELED, "listener shut down");

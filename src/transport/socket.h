@@ -49,6 +49,11 @@ class Listener {
   ~Listener();
 
   // Blocks until an allowed connection arrives (or the listener is shut down: ECANCELED).
+  //
+  // Out of descriptors (EMFILE, ENFILE), a connection is not left waiting in the backlog: the
+  // listener keeps one descriptor in reserve, gives it up to accept the connection, and refuses
+  // it (closes it at once: ECONNREFUSED) unless the reserve can be taken back. EMFILE or ENFILE
+  // only when even the reserve is gone; the caller then waits before accepting again.
   Result<UniqueFd> accept();
   // The same, with the peer's identity.
   Result<Accepted> accept_peer();
@@ -74,6 +79,7 @@ class Listener {
   std::string socket_name_;
   PeerFilter filter_;
   std::function<void(const Peer&)> on_refused_;
+  UniqueFd reserve_;  // a duplicate of fd_, given up to accept while out of descriptors
   std::atomic<bool> shut_down_{false};
 };
 

@@ -25,8 +25,10 @@ std::vector<std::vector<std::uint8_t>> split(FrameReader& r,
   std::vector<std::vector<std::uint8_t>> frames;
   std::size_t pos = 0;
   while (pos < stream.size()) {
+    const std::size_t predicted = r.capacity_for(chunk);
     auto space = r.write_space(chunk);
     EXPECT_GE(space.size(), chunk);
+    EXPECT_EQ(r.capacity(), predicted) << "capacity_for() told what write_space() does";
     std::size_t n = std::min({chunk, space.size(), stream.size() - pos});
     std::memcpy(space.data(), stream.data() + pos, n);
     r.commit(n);

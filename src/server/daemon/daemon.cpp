@@ -258,14 +258,26 @@ void Daemon::start_serving() {
       Server* srv = ep.server.get();
       transport::Listener* lp = &l;
       acceptors_.emplace_back([srv, lp] {
+        std::string failing;  // the error accept() repeats, logged once
         for (;;) {
           auto c = lp->accept_peer();
           if (!c) {
             if (c.error().code == ECANCELED) return;
-            srv->log().log(LogLevel::Error, "{}", c.error().to_string());
+            if (c.error().code == ECONNREFUSED) {
+              // Out of descriptors: that connection was closed at once; the next may fit.
+              srv->log().log(LogLevel::Warn, "{}", c.error().to_string());
+              continue;
+            }
+            std::string what = c.error().to_string();
+            if (what != failing) srv->log().log(LogLevel::Error, "{} (retrying)", what);
+            failing = std::move(what);
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             continue;
           }
+          if (!failing.empty())
+            srv->log().log(LogLevel::Warn, "accepting connections on {} again",
+                           lp->address().to_string());
+          failing.clear();
           srv->log().log(LogLevel::Info, "connection from {} on {}", c->peer.to_string(),
                          lp->address().to_string());
           (void)srv->serve(std::move(c->fd));

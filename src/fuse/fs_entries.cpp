@@ -147,15 +147,23 @@ Result<client::Attr> FileSystem::attributes(fuse_ino_t ino, fuse_file_info* fi,
   // unlink, even for fids that have it open, while reads and writes still reach it: then the open
   // file's fid, and finally, while the file is open here, its last known attributes (with no
   // links left) keep it usable.
+  // When none can be had, the reason is the answer: after a reconnect, a file whose path no
+  // longer leads to it cannot be opened again (ESTALE), and reads and writes say the same.
+  Error last_error{ENOENT, "file is gone"};
   std::shared_ptr<client::Fid> candidates[3];
-  if (auto f = fid_for(*n, snap)) candidates[0] = *f;
+  if (auto f = fid_for(*n, snap))
+    candidates[0] = *f;
+  else
+    last_error = f.error();
   if (fi != nullptr && fi->fh != 0) {
-    if (auto f = fid_for(*handle_of(fi), snap)) candidates[1] = *f;
+    if (auto f = fid_for(*handle_of(fi), snap))
+      candidates[1] = *f;
+    else
+      last_error = f.error();
   }
   candidates[2] = inodes_.open_fid(**n, snap.uid);
   if (candidates[2] && candidates[2]->session_ptr() != snap.session) candidates[2].reset();
   bool changed = change == nullptr || change->valid == 0;
-  Error last_error{ENOENT, "file is gone"};
   for (auto& c : candidates) {
     if (!c) continue;
     if (!changed) {

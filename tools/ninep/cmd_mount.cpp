@@ -34,7 +34,9 @@ int run_mount(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_flag("--daemon", req.daemon, "detach once the mount is usable (FUSE)");
   app.add_flag("--reconnect", req.reconnect,
-               "re-dial and re-attach when the server goes away (FUSE)");
+               "re-dial and re-attach when the server goes away (FUSE): operations wait for the "
+               "new connection and run again; locks, and open files whose path no longer leads "
+               "to them (ESTALE), are lost");
   app.add_option("--max-fids", req.max_fids,
                  "walked fids kept for cached inodes, 0 for no limit (FUSE; default 8192)");
   auto* uid_opt = app.add_option(

@@ -300,9 +300,11 @@ Result<std::string_view> LocalFs::relative_path(int fd) {
     char buf[4097];
     ssize_t len = ::readlink(link.c_str(), buf, sizeof buf);
     if (len <= 0 || static_cast<std::size_t>(len) >= sizeof buf) break;
+    const std::string_view now(buf, static_cast<std::size_t>(len));
     std::unique_lock lk(root_path_mu_);
-    if (root_path_ == std::string_view(buf, static_cast<std::size_t>(len))) break;
-    root_path_.assign(buf, static_cast<std::size_t>(len));
+    // Compare again either way: another thread may have refreshed the path since this one
+    // compared (as the first requests after the sandbox moved the export all do at once).
+    if (root_path_ != now) root_path_.assign(now);
   }
   return fail(ENOENT, "no longer inside the export");
 }

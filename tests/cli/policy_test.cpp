@@ -46,7 +46,7 @@ TEST_F(PolicyCommand, Check) {
 TEST_F(PolicyCommand, Compile) {
   auto a = run({NINEP_BINARY, "policy", "compile", rules()});
   EXPECT_EQ(a.code, 0) << a.err;
-  EXPECT_NE(a.out.find("ld [52]"), std::string::npos) << a.out;        // name_len
+  EXPECT_NE(a.out.find("ld [52]"), std::string::npos) << a.out;          // name_len
   EXPECT_NE(a.out.find("ret #2147418112"), std::string::npos) << a.out;  // ALLOW
   auto d = run({NINEP_BINARY, "policy", "compile", "--ddd", rules()});
   EXPECT_EQ(d.code, 0) << d.err;

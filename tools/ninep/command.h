@@ -74,6 +74,8 @@ int run_put(int argc, char** argv);
 int run_get(int argc, char** argv);
 // cmd_decode.cpp
 int run_decode(int argc, char** argv);
+// cmd_policy.cpp
+int run_policy(int argc, char** argv);
 // cmd_completion.cpp (hidden: not in the table)
 int run_completion(int argc, char** argv);
 

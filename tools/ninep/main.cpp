@@ -23,6 +23,7 @@ constexpr std::array kCommands{
     Command{"mkdir", "create remote directories", &run_mkdir},
     Command{"mount", "mount an export through the kernel's 9p or FUSE", &run_mount},
     Command{"mv", "rename or move a remote file", &run_mv},
+    Command{"policy", "check request-policy rules, print their cBPF, test a request", &run_policy},
     Command{"put", "copy local files or trees to an export", &run_put},
     Command{"readlink", "print the target of remote symlinks", &run_readlink},
     Command{"rm", "remove remote files or trees", &run_rm},

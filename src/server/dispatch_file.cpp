@@ -69,6 +69,10 @@ Dispatched handle(RequestContext& c, const p9::Tlcreate& m) {
   auto qid = f.exp->backend->create(*f.node, m.name, m.flags, m.mode, m.gid);
   if (!qid) return c.error(qid.error());
   f.opened = true;
+  if (f.path) {  // the fid now names the new file
+    f.path = std::make_shared<const std::string>(child_path(*f.path, m.name));
+    ++f.depth;
+  }
   return c.reply(p9::Rlcreate{*qid, 0});
 }
 
@@ -123,12 +127,32 @@ Dispatched handle(RequestContext& c, const p9::Treaddir& m) {
     u->fid().listed = true;
   }
   const std::size_t room = std::min<std::size_t>(m.count, c.max_payload());
-  p9::ReaddirBuilder builder(std::span<std::uint8_t>(c.w.buf.data() + p9::kRreadHeaderSize, room));
-  if (auto r = u->backend().readdir(u->node(), m.offset, builder); !r) return c.error(r.error());
+  const std::span<std::uint8_t> out(c.w.buf.data() + p9::kRreadHeaderSize, room);
+  std::size_t size = 0;
+  if (!u->fid().exp->policy) {
+    p9::ReaddirBuilder builder(out);
+    if (auto r = u->backend().readdir(u->node(), m.offset, builder); !r) return c.error(r.error());
+    size = builder.size();
+  } else {
+    // Entries the policy refuses to walk to are not listed. When a whole batch is hidden, the
+    // next one is read: an empty reply would mean the end of the directory.
+    std::uint64_t offset = m.offset;
+    for (;;) {
+      p9::ReaddirBuilder builder(out);
+      if (auto r = u->backend().readdir(u->node(), offset, builder); !r) return c.error(r.error());
+      if (builder.count() == 0) break;
+      auto kept = keep_walkable_entries(c.s, u->fid(), out.first(builder.size()));
+      if (!kept) return c.error(kept.error());
+      if (kept->kill) return {Dispatched::Outcome::Kill, 0};
+      size = kept->size;
+      if (size > 0) break;
+      offset = builder.last_offset();
+    }
+  }
   p9::encode_rreaddir_header(
       std::span<std::uint8_t, p9::kRreadHeaderSize>(c.w.buf.data(), p9::kRreadHeaderSize), c.tag,
-      static_cast<std::uint32_t>(builder.size()));
-  return {Dispatched::Outcome::Reply, p9::kRreadHeaderSize + builder.size()};
+      static_cast<std::uint32_t>(size));
+  return {Dispatched::Outcome::Reply, p9::kRreadHeaderSize + size};
 }
 
 Dispatched handle(RequestContext& c, const p9::Tfsync& m) {
@@ -218,6 +242,16 @@ Dispatched handle(RequestContext& c, const p9::Trename& m) {
   if (auto r = same_export(*file, *dir); !r) return c.error(r.error());
   if (auto r = file->backend().rename(file->node(), dir->node(), m.name); !r)
     return c.error(r.error());
+  if (dir->fid().path) {
+    // The fid is now reached by its new name (others that name the file keep their path).
+    auto path = std::make_shared<const std::string>(child_path(*dir->fid().path, m.name));
+    const std::uint32_t depth = dir->fid().depth + 1;
+    dir->lock.unlock();
+    file->lock.unlock();
+    std::unique_lock lock(file->fid().mu);
+    file->fid().path = std::move(path);
+    file->fid().depth = depth;
+  }
   return c.reply(p9::Rrename{});
 }
 

@@ -60,6 +60,8 @@ void FidTable::recycle(Fid* f) {
   f->kind = Fid::Kind::File;
   f->opened = false;
   f->listed = false;
+  f->path.reset();
+  f->depth = 0;
   f->id = 0;
   if (account_ != nullptr) {
     for (auto k : {Budget::kBytes, Budget::kDescriptors})

@@ -266,6 +266,7 @@ Dispatched handle(RequestContext& c, const p9::Twalk& m) {
   }
   if (in_place) {
     NodePtr old = std::exchange(f.node, std::move(cur));
+    f.renew();
     if (judged) {
       f.path = std::move(new_path);
       f.depth = depth;
@@ -305,6 +306,7 @@ Dispatched handle(RequestContext& c, const p9::Tremove& m) {
   if (!f) return c.error(EBADF);
   if (f->kind != Fid::Kind::File) return c.error(EBADF);
   std::shared_lock lock(f->mu);
+  if (!c.still_judged(m.fid, *f)) return c.error(EBUSY);
   if (auto r = become(*f); !r) return c.error(r.error());
   if (auto r = f->exp->backend->remove(*f->node); !r) return c.error(r.error());
   return c.reply(p9::Rremove{});
@@ -319,6 +321,7 @@ Dispatched handle(RequestContext& c, const p9::Txattrwalk& m) {
   const XattrNamespaces spaces = c.s.cfg.xattr_namespaces;
   if (!m.name.empty() && !xattr_name_allowed(m.name, spaces)) return c.error(EOPNOTSUPP);
   std::shared_lock lock(f.mu);
+  if (!c.still_judged(m.fid, f)) return c.error(EBUSY);
   if (auto r = become(f); !r) return c.error(r.error());
   auto x = std::make_unique<XattrTransfer>();
   Backend& be = *f.exp->backend;
@@ -354,6 +357,7 @@ Dispatched handle(RequestContext& c, const p9::Txattrcreate& m) {
   if (m.attr_size > kMaxXattrSize) return c.error(E2BIG);
   if ((m.flags & ~kKnownFlags) != 0) return c.error(EINVAL);
   std::unique_lock lock(f.mu);
+  if (!c.still_judged(m.fid, f)) return c.error(EBUSY);
   if (f.opened || f.kind != Fid::Kind::File) return c.error(EBADF);
   auto x = std::make_unique<XattrTransfer>();
   x->name.assign(m.name);
@@ -361,6 +365,7 @@ Dispatched handle(RequestContext& c, const p9::Txattrcreate& m) {
   x->flags = m.flags;  // nothing reserved: the value is held (and charged) as it arrives
   f.xattr = std::move(x);
   f.kind = Fid::Kind::XattrWrite;
+  f.renew();
   return c.reply(p9::Rxattrcreate{});
 }
 
@@ -369,6 +374,7 @@ Dispatched handle(RequestContext& c, const p9::Tread& m) {
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
   std::shared_lock lock(f.mu);
+  if (!c.still_judged(m.fid, f)) return c.error(EBUSY);
   const std::size_t want = std::min<std::size_t>(m.count, c.max_payload());
   std::uint8_t* payload = c.w.buf.data() + p9::kRreadHeaderSize;
   std::size_t n = 0;
@@ -398,6 +404,7 @@ Dispatched handle(RequestContext& c, const p9::Twrite& m) {
   Fid& f = **ref;
   if (f.kind == Fid::Kind::XattrWrite) {
     std::unique_lock lock(f.mu);
+    if (!c.still_judged(m.fid, f)) return c.error(EBUSY);
     XattrTransfer& x = *f.xattr;
     if (m.offset > x.size || m.data.size() > x.size - m.offset) return c.error(ENOSPC);
     const std::size_t end = static_cast<std::size_t>(m.offset) + m.data.size();
@@ -412,6 +419,7 @@ Dispatched handle(RequestContext& c, const p9::Twrite& m) {
   }
   if (f.kind != Fid::Kind::File) return c.error(EBADF);
   std::shared_lock lock(f.mu);
+  if (!c.still_judged(m.fid, f)) return c.error(EBUSY);
   if (auto r = become(f); !r) return c.error(r.error());
   auto r = f.exp->backend->write(*f.node, m.offset, m.data);
   if (!r) return c.error(r.error());
@@ -425,10 +433,12 @@ Dispatched dispatch(Session& s, const p9::Fcall& call, HandlerScratch& w) {
   const std::uint32_t msize = s.msize.load(std::memory_order_relaxed);
   if (w.buf.size() < msize) w.buf.resize(msize);
   RequestContext c{s, w, call.tag, msize};
-  if (Judged j = refused_by_export(s, call.msg); j.error != 0) {
+  const Judged j = refused_by_export(s, call.msg);
+  if (j.error != 0) {
     if (j.kill) return {Dispatched::Outcome::Kill, 0};
     return c.error(j.error);
   }
+  if (s.any_policy) c.judged = &j;
   return std::visit([&c](const auto& m) { return handle(c, m); }, call.msg);
 }
 

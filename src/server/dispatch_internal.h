@@ -1,6 +1,7 @@
 // Helpers shared by the request handlers (dispatch*.cpp); not part of the library's API.
 #pragma once
 
+#include <array>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -9,15 +10,42 @@
 #include "p9/codec.h"
 #include "policy/record.h"
 #include "server/dispatch.h"
+#include "server/fid.h"
 #include "server/identity.h"
 
 namespace ninep::server::detail {
+
+// What an export's rules say of a request: refused with `error` (0: go on), and whether the
+// connection is to be dropped.
+struct Judged {
+  int error = 0;
+  bool kill = false;
+  // The fids the judgment was about, with their generations when judged (Fid::generation).
+  struct Seen {
+    std::uint32_t fid = 0;
+    std::uint64_t generation = 0;
+  };
+  std::array<Seen, 2> seen{};
+  std::uint8_t n_seen = 0;
+};
 
 struct RequestContext {
   Session& s;
   HandlerScratch& w;
   std::uint16_t tag;
   std::uint32_t msize;
+  // What the export's policy judged this request by (nothing without a policy).
+  const Judged* judged = nullptr;
+
+  // False when fid `id`, locked by the caller, is no longer the file the policy judged (a
+  // concurrent walk in place, Tlcreate or Txattrcreate on it, or a clunk and a new fid with its
+  // number): the request must not run on it.
+  bool still_judged(std::uint32_t id, const Fid& f) const {
+    if (judged == nullptr) return true;
+    for (std::uint8_t i = 0; i < judged->n_seen; ++i)
+      if (judged->seen[i].fid == id && judged->seen[i].generation != f.generation) return false;
+    return true;
+  }
 
   // Encodes `m` as the reply; a reply that would not fit under msize becomes Rlerror(ERANGE).
   Dispatched reply(const p9::Message& m);
@@ -42,13 +70,6 @@ Result<FidRef> lookup(Session& s, std::uint32_t fid);
 Result<FidRef> lookup_file(Session& s, std::uint32_t fid);
 // Switches the thread to the fid's user.
 Result<void> become(const Fid& f);
-
-// What an export's rules say of a request: refused with `error` (0: go on), and whether the
-// connection is to be dropped.
-struct Judged {
-  int error = 0;
-  bool kill = false;
-};
 
 // The one place a request meets its export's rules before a handler runs: read-only exports,
 // then the export's request policy (judged_by_policy). Twalk and Tattach are judged by their

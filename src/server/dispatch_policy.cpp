@@ -39,12 +39,8 @@ Args args_of(const p9::Message& m) {
   return std::visit(
       Overloaded{
           [](const p9::Tremove& x) { return A(x.fid); },
-          [](const p9::Txattrwalk& x) {
-            return A(x.fid, x.name);
-          },
-          [](const p9::Txattrcreate& x) {
-            return A(x.fid, x.name);
-          },
+          [](const p9::Txattrwalk& x) { return A(x.fid, x.name); },
+          [](const p9::Txattrcreate& x) { return A(x.fid, x.name); },
           [](const p9::Tread& x) {
             A a(x.fid);
             a.offset = x.offset;
@@ -99,23 +95,15 @@ Args args_of(const p9::Message& m) {
             a.mode = x.mode;
             return a;
           },
-          [](const p9::Tsymlink& x) {
-            return A(x.dfid, x.name);
-          },
+          [](const p9::Tsymlink& x) { return A(x.dfid, x.name); },
           [](const p9::Tmknod& x) {
             A a(x.dfid, x.name);
             a.mode = x.mode;
             return a;
           },
-          [](const p9::Tlink& x) {
-            return A(x.dfid, x.name);
-          },
-          [](const p9::Trename& x) {
-            return A(x.fid, x.name);
-          },
-          [](const p9::Trenameat& x) {
-            return A(x.olddirfid, x.oldname);
-          },
+          [](const p9::Tlink& x) { return A(x.dfid, x.name); },
+          [](const p9::Trename& x) { return A(x.fid, x.name); },
+          [](const p9::Trenameat& x) { return A(x.olddirfid, x.oldname); },
           [](const p9::Tunlinkat& x) {
             A a(x.dirfid, x.name);
             a.unlink = x.flags;
@@ -214,6 +202,7 @@ Judged judged_by_policy(Session& s, const p9::Message& m) {
     r.offset = a.offset;
     r.count = a.count;
     j = judge(s, *f->exp, r);
+    j.seen[j.n_seen++] = {*a.fid, f->generation};
   }
   // Trenameat names two entries: the new name is judged in the new directory too.
   if (const auto* ra = std::get_if<p9::Trenameat>(&m); ra != nullptr && j.error == 0) {
@@ -222,7 +211,11 @@ Judged judged_by_policy(Session& s, const p9::Message& m) {
       std::shared_lock lock(nd->mu);
       policy::RequestRecord r = record_for(s, *nd, type_number(m));
       r.name = ra->newname;
+      const Judged::Seen first = j.seen[0];
       j = judge(s, *nd->exp, r);
+      j.seen[0] = first;
+      j.seen[1] = {ra->newdirfid, nd->generation};
+      j.n_seen = 2;
     }
   }
   return j;

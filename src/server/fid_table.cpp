@@ -48,6 +48,7 @@ FidRef FidTable::make() {
     }
   }
   f->refs_.store(1, std::memory_order_relaxed);
+  f->renew();
   return FidRef(f);
 }
 

@@ -248,6 +248,55 @@ allow:  ret #0x7fff0000
   EXPECT_EQ(reopen_moved.error().code, EPERM);
 }
 
+TEST(Policy, ARequestRunsOnTheFileItWasJudgedOnNotOneAWalkInPlaceMovedItTo) {
+  // Tlcreate (14) below the root: EPERM. A client sends Tlcreate on a fid of the root and, at
+  // once, a Twalk that moves that fid into a directory: the create either runs in the root or
+  // not at all, never in the directory.
+  Served s(R"(
+        ld [0]
+        jeq #14, create, allow
+create: ld [36]
+        jeq #0, allow, perm
+perm:   ret #0x50001
+allow:  ret #0x7fff0000
+)");
+  ASSERT_TRUE(s.srv);
+  const std::string& e = s.srv->export_dir();
+  ASSERT_EQ(::mkdir((e + "/sub").c_str(), 0755), 0);
+  auto fd = s.srv->connect_raw();
+  ASSERT_TRUE(fd);
+  RawClient raw(std::move(*fd));
+  raw.handshake();
+  constexpr int kRounds = 1000;
+  int created = 0, busy = 0, refused = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string name = "x" + std::to_string(i);
+    ASSERT_TRUE(raw.send(1, p9::Twalk{0, 1, 0, {}}));
+    auto cloned = raw.recv();
+    ASSERT_TRUE(cloned && std::holds_alternative<p9::Rwalk>(cloned->call.msg));
+    p9::Twalk into{1, 1, 1, {}};
+    into.wnames[0] = "sub";
+    ASSERT_TRUE(raw.send(2, p9::Tlcreate{1, name, p9::kORdwr, 0644, 0}));
+    ASSERT_TRUE(raw.send(3, into));
+    for (int k = 0; k < 2; ++k) {
+      auto r = raw.recv();
+      ASSERT_TRUE(r);
+      if (r->call.tag != 2) continue;
+      if (std::holds_alternative<p9::Rlcreate>(r->call.msg))
+        ++created;
+      else if (lerror(*r) == EBUSY)
+        ++busy;
+      else
+        ++refused;
+    }
+    EXPECT_FALSE(exists(e + "/sub/" + name)) << "created below the root despite the policy";
+    ASSERT_TRUE(raw.send(4, p9::Tclunk{1}));
+    ASSERT_TRUE(raw.recv());
+  }
+  std::printf("%d rounds: created in the root %d, refused %d, fid changed (EBUSY) %d\n", kRounds,
+              created, refused, busy);
+}
+
 TEST(Policy, LogAllowsAndLogsTheRequest) {
   // Tmkdir (72): LOG; the rest allowed.
   Served s(R"(

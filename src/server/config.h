@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/policy.h"
 #include "server/backend.h"
 #include "transport/poll_window.h"
 
@@ -24,6 +25,9 @@ struct Export {
   std::string path;  // as given on the command line (also accepted as aname)
   bool read_only = false;
   std::unique_ptr<Backend> backend;
+  // The request policy (policy/policy.h) every request on this export is judged by; null for
+  // none (then nothing is judged and fids keep no paths). Its policy may be replaced at any time.
+  std::shared_ptr<policy::PolicySlot> policy;
 };
 
 // Who requests run as, NFS-style (exports(5)): the attaching user, except that uid 0 becomes the

@@ -345,6 +345,17 @@ void Connection::execute(Request* r, HandlerScratch& scratch) {
     park(r);
     return;
   }
+  if (d.outcome == Dispatched::Outcome::Kill) {
+    // The export's policy drops the connection: nothing more is written to it (the replies of
+    // requests still running are dropped too) and the reader stops.
+    {
+      std::lock_guard wl(write_mu_);
+      broken_ = true;
+    }
+    stop();
+    finish(r, nullptr, 0);
+    return;
+  }
   finish(r, scratch.buf.data(), d.len);
 }
 

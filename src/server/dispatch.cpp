@@ -1,6 +1,7 @@
 // Request dispatch and the handlers that create, transform and destroy fids: attach, walk,
 // clunk, remove, the extended-attribute transfers, and read/write (which serve both files and
 // attribute transfers).
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -124,15 +125,19 @@ std::optional<std::uint32_t> fid_it_changes(const p9::Message& m) {
                     m);
 }
 
-int refused_by_export(Session& s, const p9::Message& m) {
+Judged refused_by_export(Session& s, const p9::Message& m) {
   if (auto changed = fid_it_changes(m)) {
     FidRef f = s.fids.get(*changed);
     if (f && f->exp->read_only) {
       if (std::holds_alternative<p9::Tremove>(m)) s.fids.take(*changed);  // clunked anyway
-      return EROFS;
+      return {EROFS, false};
     }
   }
-  return 0;
+  if (!s.any_policy) return {};
+  Judged j = judged_by_policy(s, m);
+  if (j.error != 0)
+    if (const auto* r = std::get_if<p9::Tremove>(&m)) s.fids.take(r->fid);  // clunked anyway
+  return j;
 }
 
 namespace {
@@ -176,6 +181,15 @@ Dispatched handle(RequestContext& c, const p9::Tattach& m) {
   f->exp = exp;
   f->who = std::move(*who);
   f->node = std::move(*node);
+  if (exp->policy) {
+    f->path = root_path();
+    policy::RequestRecord r = record_for(c.s, *f, static_cast<std::uint32_t>(p9::Type::Tattach));
+    r.name = m.aname.size() <= policy::kMaxName ? m.aname : std::string_view();
+    if (Judged j = judge(c.s, *exp, r); j.error != 0) {
+      if (j.kill) return {Dispatched::Outcome::Kill, 0};
+      return c.error(j.error);
+    }
+  }
   if (auto r = c.s.fids.insert(m.fid, f); !r) return c.error(r.error());
   return c.reply(p9::Rattach{qid});
 }
@@ -199,6 +213,12 @@ Dispatched handle(RequestContext& c, const p9::Twalk& m) {
   Backend& be = *f.exp->backend;
   p9::Rwalk out;
   NodePtr cur;
+  // With a request policy: each name is judged in the directory walked to so far, whose path
+  // and depth follow the walk.
+  const bool judged = f.exp->policy != nullptr;
+  std::string path;
+  std::uint32_t depth = f.depth;
+  if (judged && f.path) path = *f.path;
   if (m.nwname == 0) {
     if (in_place) return c.reply(out);
     auto n = be.clone(*f.node);
@@ -207,10 +227,19 @@ Dispatched handle(RequestContext& c, const p9::Twalk& m) {
   }
   for (std::uint16_t i = 0; i < m.nwname; ++i) {
     Result<NodePtr> next = fail(EINVAL);
-    if (auto ok = check_name(m.wnames[i], true); !ok)
+    const std::string_view name = m.wnames[i];
+    Node& from = cur ? *cur : *f.node;
+    if (auto ok = check_name(name, true); !ok) {
       next = std::unexpected(ok.error());
-    else
-      next = be.walk(cur ? *cur : *f.node, m.wnames[i]);
+    } else if (Judged j = judged ? judge_walk_name(c.s, f, path, depth,
+                                                   file_type_of_qid(from.qid.type), name)
+                                 : Judged{};
+               j.error != 0) {
+      if (j.kill) return {Dispatched::Outcome::Kill, 0};
+      next = fail(j.error);  // as if the name were not there (or not to be walked)
+    } else {
+      next = be.walk(from, name);
+    }
     if (!next) {
       if (i == 0) return c.error(next.error());
       return c.reply(out);  // partial walk: the qids that succeeded, newfid untouched
@@ -218,12 +247,30 @@ Dispatched handle(RequestContext& c, const p9::Twalk& m) {
     cur = std::move(*next);
     out.qids[i] = cur->qid;
     out.nwqid = static_cast<std::uint16_t>(i + 1);
+    if (judged && name == "..") {
+      if (depth > 0) {
+        const auto slash = path.rfind('/');
+        path.resize(slash == std::string::npos ? 0 : slash);
+        --depth;
+      }
+    } else if (judged && name != ".") {
+      if (!path.empty()) path += '/';
+      path += name;
+      ++depth;
+    }
   }
+  std::shared_ptr<const std::string> new_path;
+  if (judged) new_path = m.nwname == 0 ? f.path : std::make_shared<const std::string>(path);
   if (m.nwname > 0) {
     if (auto r = be.check_inside(*cur); !r) return c.error(r.error());
   }
   if (in_place) {
     NodePtr old = std::exchange(f.node, std::move(cur));
+    f.renew();
+    if (judged) {
+      f.path = std::move(new_path);
+      f.depth = depth;
+    }
     exclusive.unlock();
     return c.reply(out);
   }
@@ -231,6 +278,8 @@ Dispatched handle(RequestContext& c, const p9::Twalk& m) {
   nf->exp = f.exp;
   nf->who = f.who;
   nf->node = std::move(cur);
+  nf->path = std::move(new_path);
+  nf->depth = depth;
   shared.unlock();
   if (auto r = c.s.fids.insert(m.newfid, nf); !r) return c.error(r.error());
   return c.reply(out);
@@ -257,6 +306,7 @@ Dispatched handle(RequestContext& c, const p9::Tremove& m) {
   if (!f) return c.error(EBADF);
   if (f->kind != Fid::Kind::File) return c.error(EBADF);
   std::shared_lock lock(f->mu);
+  if (!c.still_judged(m.fid, *f)) return c.error(EBUSY);
   if (auto r = become(*f); !r) return c.error(r.error());
   if (auto r = f->exp->backend->remove(*f->node); !r) return c.error(r.error());
   return c.reply(p9::Rremove{});
@@ -271,6 +321,7 @@ Dispatched handle(RequestContext& c, const p9::Txattrwalk& m) {
   const XattrNamespaces spaces = c.s.cfg.xattr_namespaces;
   if (!m.name.empty() && !xattr_name_allowed(m.name, spaces)) return c.error(EOPNOTSUPP);
   std::shared_lock lock(f.mu);
+  if (!c.still_judged(m.fid, f)) return c.error(EBUSY);
   if (auto r = become(f); !r) return c.error(r.error());
   auto x = std::make_unique<XattrTransfer>();
   Backend& be = *f.exp->backend;
@@ -288,6 +339,8 @@ Dispatched handle(RequestContext& c, const p9::Txattrwalk& m) {
   nf->who = f.who;
   nf->kind = Fid::Kind::XattrRead;
   nf->xattr = std::move(x);
+  nf->path = f.path;
+  nf->depth = f.depth;
   lock.unlock();
   if (auto ins = c.s.fids.insert(m.newfid, nf); !ins) return c.error(ins.error());
   return c.reply(p9::Rxattrwalk{size});
@@ -304,6 +357,7 @@ Dispatched handle(RequestContext& c, const p9::Txattrcreate& m) {
   if (m.attr_size > kMaxXattrSize) return c.error(E2BIG);
   if ((m.flags & ~kKnownFlags) != 0) return c.error(EINVAL);
   std::unique_lock lock(f.mu);
+  if (!c.still_judged(m.fid, f)) return c.error(EBUSY);
   if (f.opened || f.kind != Fid::Kind::File) return c.error(EBADF);
   auto x = std::make_unique<XattrTransfer>();
   x->name.assign(m.name);
@@ -311,6 +365,7 @@ Dispatched handle(RequestContext& c, const p9::Txattrcreate& m) {
   x->flags = m.flags;  // nothing reserved: the value is held (and charged) as it arrives
   f.xattr = std::move(x);
   f.kind = Fid::Kind::XattrWrite;
+  f.renew();
   return c.reply(p9::Rxattrcreate{});
 }
 
@@ -319,6 +374,7 @@ Dispatched handle(RequestContext& c, const p9::Tread& m) {
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
   std::shared_lock lock(f.mu);
+  if (!c.still_judged(m.fid, f)) return c.error(EBUSY);
   const std::size_t want = std::min<std::size_t>(m.count, c.max_payload());
   std::uint8_t* payload = c.w.buf.data() + p9::kRreadHeaderSize;
   std::size_t n = 0;
@@ -348,6 +404,7 @@ Dispatched handle(RequestContext& c, const p9::Twrite& m) {
   Fid& f = **ref;
   if (f.kind == Fid::Kind::XattrWrite) {
     std::unique_lock lock(f.mu);
+    if (!c.still_judged(m.fid, f)) return c.error(EBUSY);
     XattrTransfer& x = *f.xattr;
     if (m.offset > x.size || m.data.size() > x.size - m.offset) return c.error(ENOSPC);
     const std::size_t end = static_cast<std::size_t>(m.offset) + m.data.size();
@@ -362,6 +419,7 @@ Dispatched handle(RequestContext& c, const p9::Twrite& m) {
   }
   if (f.kind != Fid::Kind::File) return c.error(EBADF);
   std::shared_lock lock(f.mu);
+  if (!c.still_judged(m.fid, f)) return c.error(EBUSY);
   if (auto r = become(f); !r) return c.error(r.error());
   auto r = f.exp->backend->write(*f.node, m.offset, m.data);
   if (!r) return c.error(r.error());
@@ -375,7 +433,12 @@ Dispatched dispatch(Session& s, const p9::Fcall& call, HandlerScratch& w) {
   const std::uint32_t msize = s.msize.load(std::memory_order_relaxed);
   if (w.buf.size() < msize) w.buf.resize(msize);
   RequestContext c{s, w, call.tag, msize};
-  if (int refused = refused_by_export(s, call.msg); refused != 0) return c.error(refused);
+  const Judged j = refused_by_export(s, call.msg);
+  if (j.error != 0) {
+    if (j.kill) return {Dispatched::Outcome::Kill, 0};
+    return c.error(j.error);
+  }
+  if (s.any_policy) c.judged = &j;
   return std::visit([&c](const auto& m) { return handle(c, m); }, call.msg);
 }
 

@@ -15,10 +15,11 @@ struct FidInUse {
   Node& node() const { return *ref->node; }
 };
 
-Result<FidInUse> use(Session& s, std::uint32_t fid) {
-  auto ref = lookup_file(s, fid);
+Result<FidInUse> use(RequestContext& c, std::uint32_t fid) {
+  auto ref = lookup_file(c.s, fid);
   if (!ref) return std::unexpected(ref.error());
   std::shared_lock lock((*ref)->mu);
+  if (!c.still_judged(fid, **ref)) return fail(EBUSY, "fid changed since it was judged");
   if (auto r = become(**ref); !r) return std::unexpected(r.error());
   return FidInUse{std::move(*ref), std::move(lock)};
 }
@@ -48,7 +49,7 @@ Dispatched handle(RequestContext& c, const p9::Tlopen& m) {
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
   std::unique_lock lock(f.mu);
-  if (f.opened) return c.error(EBUSY);
+  if (f.opened || !c.still_judged(m.fid, f)) return c.error(EBUSY);
   if (auto r = become(f); !r) return c.error(r.error());
   if (auto r = charge_open(c.s, f); !r) return c.error(r.error());
   auto qid = f.exp->backend->open(*f.node, m.flags);
@@ -63,17 +64,22 @@ Dispatched handle(RequestContext& c, const p9::Tlcreate& m) {
   Fid& f = **ref;
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   std::unique_lock lock(f.mu);
-  if (f.opened) return c.error(EBUSY);
+  if (f.opened || !c.still_judged(m.fid, f)) return c.error(EBUSY);
   if (auto r = become(f); !r) return c.error(r.error());
   if (auto r = charge_open(c.s, f); !r) return c.error(r.error());
   auto qid = f.exp->backend->create(*f.node, m.name, m.flags, m.mode, m.gid);
   if (!qid) return c.error(qid.error());
   f.opened = true;
+  f.renew();
+  if (f.path) {  // the fid now names the new file
+    f.path = std::make_shared<const std::string>(child_path(*f.path, m.name));
+    ++f.depth;
+  }
   return c.reply(p9::Rlcreate{*qid, 0});
 }
 
 Dispatched handle(RequestContext& c, const p9::Tgetattr& m) {
-  auto u = use(c.s, m.fid);
+  auto u = use(c, m.fid);
   if (!u) return c.error(u.error());
   p9::Rgetattr out;
   if (auto r = u->backend().getattr(u->node(), m.request_mask, out); !r) return c.error(r.error());
@@ -85,7 +91,7 @@ Dispatched handle(RequestContext& c, const p9::Tgetattr& m) {
 }
 
 Dispatched handle(RequestContext& c, const p9::Tsetattr& m) {
-  auto u = use(c.s, m.fid);
+  auto u = use(c, m.fid);
   if (!u) return c.error(u.error());
   p9::Tsetattr req = m;
   // With --report-owner every file looks owned by one identity, so changing owners has no
@@ -96,7 +102,7 @@ Dispatched handle(RequestContext& c, const p9::Tsetattr& m) {
 }
 
 Dispatched handle(RequestContext& c, const p9::Tstatfs& m) {
-  auto u = use(c.s, m.fid);
+  auto u = use(c, m.fid);
   if (!u) return c.error(u.error());
   p9::Rstatfs out;
   if (auto r = u->backend().statfs(u->node(), out); !r) return c.error(r.error());
@@ -104,7 +110,7 @@ Dispatched handle(RequestContext& c, const p9::Tstatfs& m) {
 }
 
 Dispatched handle(RequestContext& c, const p9::Treadlink& m) {
-  auto u = use(c.s, m.fid);
+  auto u = use(c, m.fid);
   if (!u) return c.error(u.error());
   if (c.w.scratch.size() < 4096) c.w.scratch.resize(4096);
   auto n = u->backend().readlink(u->node(), c.w.scratch);
@@ -115,7 +121,7 @@ Dispatched handle(RequestContext& c, const p9::Treadlink& m) {
 Dispatched handle(RequestContext& c, const p9::Treaddir& m) {
   // What a backend keeps for a directory stream (localfs: a getdents buffer).
   constexpr std::uint64_t kDirectoryStreamBytes = 32 * 1024;
-  auto u = use(c.s, m.fid);
+  auto u = use(c, m.fid);
   if (!u) return c.error(u.error());
   if (!u->fid().listed) {
     auto ch = c.s.fids.charge(u->fid(), Budget::kBytes, kDirectoryStreamBytes, ENOBUFS);
@@ -123,23 +129,43 @@ Dispatched handle(RequestContext& c, const p9::Treaddir& m) {
     u->fid().listed = true;
   }
   const std::size_t room = std::min<std::size_t>(m.count, c.max_payload());
-  p9::ReaddirBuilder builder(std::span<std::uint8_t>(c.w.buf.data() + p9::kRreadHeaderSize, room));
-  if (auto r = u->backend().readdir(u->node(), m.offset, builder); !r) return c.error(r.error());
+  const std::span<std::uint8_t> out(c.w.buf.data() + p9::kRreadHeaderSize, room);
+  std::size_t size = 0;
+  if (!u->fid().exp->policy) {
+    p9::ReaddirBuilder builder(out);
+    if (auto r = u->backend().readdir(u->node(), m.offset, builder); !r) return c.error(r.error());
+    size = builder.size();
+  } else {
+    // Entries the policy refuses to walk to are not listed. When a whole batch is hidden, the
+    // next one is read: an empty reply would mean the end of the directory.
+    std::uint64_t offset = m.offset;
+    for (;;) {
+      p9::ReaddirBuilder builder(out);
+      if (auto r = u->backend().readdir(u->node(), offset, builder); !r) return c.error(r.error());
+      if (builder.count() == 0) break;
+      auto kept = keep_walkable_entries(c.s, u->fid(), out.first(builder.size()));
+      if (!kept) return c.error(kept.error());
+      if (kept->kill) return {Dispatched::Outcome::Kill, 0};
+      size = kept->size;
+      if (size > 0) break;
+      offset = builder.last_offset();
+    }
+  }
   p9::encode_rreaddir_header(
       std::span<std::uint8_t, p9::kRreadHeaderSize>(c.w.buf.data(), p9::kRreadHeaderSize), c.tag,
-      static_cast<std::uint32_t>(builder.size()));
-  return {Dispatched::Outcome::Reply, p9::kRreadHeaderSize + builder.size()};
+      static_cast<std::uint32_t>(size));
+  return {Dispatched::Outcome::Reply, p9::kRreadHeaderSize + size};
 }
 
 Dispatched handle(RequestContext& c, const p9::Tfsync& m) {
-  auto u = use(c.s, m.fid);
+  auto u = use(c, m.fid);
   if (!u) return c.error(u.error());
   if (auto r = u->backend().fsync(u->node(), m.datasync != 0); !r) return c.error(r.error());
   return c.reply(p9::Rfsync{});
 }
 
 Dispatched handle(RequestContext& c, const p9::Tlock& m) {
-  auto u = use(c.s, m.fid);
+  auto u = use(c, m.fid);
   if (!u) return c.error(u.error());
   if (m.type > p9::kLockUnlck || m.client_id.size() > kMaxLockClientId) return c.error(EINVAL);
   LockArgs args{c.s.conn_id, m.type, m.start, m.length, m.proc_id, m.client_id};
@@ -151,7 +177,7 @@ Dispatched handle(RequestContext& c, const p9::Tlock& m) {
 }
 
 Dispatched handle(RequestContext& c, const p9::Tgetlock& m) {
-  auto u = use(c.s, m.fid);
+  auto u = use(c, m.fid);
   if (!u) return c.error(u.error());
   if (m.type > p9::kLockUnlck || m.client_id.size() > kMaxLockClientId) return c.error(EINVAL);
   LockArgs args{c.s.conn_id, m.type, m.start, m.length, m.proc_id, m.client_id};
@@ -167,7 +193,7 @@ Dispatched handle(RequestContext& c, const p9::Tgetlock& m) {
 
 Dispatched handle(RequestContext& c, const p9::Tmkdir& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
-  auto u = use(c.s, m.dfid);
+  auto u = use(c, m.dfid);
   if (!u) return c.error(u.error());
   auto qid = u->backend().mkdir(u->node(), m.name, m.mode, m.gid);
   if (!qid) return c.error(qid.error());
@@ -179,7 +205,7 @@ Dispatched handle(RequestContext& c, const p9::Tsymlink& m) {
   if (m.symtgt.empty()) return c.error(ENOENT);
   if (m.symtgt.find('\0') != std::string_view::npos) return c.error(EINVAL);
   if (m.symtgt.size() >= 4096) return c.error(ENAMETOOLONG);
-  auto u = use(c.s, m.dfid);
+  auto u = use(c, m.dfid);
   if (!u) return c.error(u.error());
   auto qid = u->backend().symlink(u->node(), m.name, m.symtgt, m.gid);
   if (!qid) return c.error(qid.error());
@@ -188,7 +214,7 @@ Dispatched handle(RequestContext& c, const p9::Tsymlink& m) {
 
 Dispatched handle(RequestContext& c, const p9::Tmknod& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
-  auto u = use(c.s, m.dfid);
+  auto u = use(c, m.dfid);
   if (!u) return c.error(u.error());
   auto qid = u->backend().mknod(u->node(), m.name, m.mode, m.major, m.minor, m.gid);
   if (!qid) return c.error(qid.error());
@@ -198,9 +224,9 @@ Dispatched handle(RequestContext& c, const p9::Tmknod& m) {
 Dispatched handle(RequestContext& c, const p9::Tlink& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if (m.dfid == m.fid) return c.error(EINVAL);
-  auto dir = use(c.s, m.dfid);
+  auto dir = use(c, m.dfid);
   if (!dir) return c.error(dir.error());
-  auto target = use(c.s, m.fid);
+  auto target = use(c, m.fid);
   if (!target) return c.error(target.error());
   if (auto r = same_export(*dir, *target); !r) return c.error(r.error());
   if (auto r = dir->backend().link(dir->node(), target->node(), m.name); !r)
@@ -211,27 +237,37 @@ Dispatched handle(RequestContext& c, const p9::Tlink& m) {
 Dispatched handle(RequestContext& c, const p9::Trename& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if (m.dfid == m.fid) return c.error(EINVAL);
-  auto file = use(c.s, m.fid);
+  auto file = use(c, m.fid);
   if (!file) return c.error(file.error());
-  auto dir = use(c.s, m.dfid);
+  auto dir = use(c, m.dfid);
   if (!dir) return c.error(dir.error());
   if (auto r = same_export(*file, *dir); !r) return c.error(r.error());
   if (auto r = file->backend().rename(file->node(), dir->node(), m.name); !r)
     return c.error(r.error());
+  if (dir->fid().path) {
+    // The fid is now reached by its new name (others that name the file keep their path).
+    auto path = std::make_shared<const std::string>(child_path(*dir->fid().path, m.name));
+    const std::uint32_t depth = dir->fid().depth + 1;
+    dir->lock.unlock();
+    file->lock.unlock();
+    std::unique_lock lock(file->fid().mu);
+    file->fid().path = std::move(path);
+    file->fid().depth = depth;
+  }
   return c.reply(p9::Rrename{});
 }
 
 Dispatched handle(RequestContext& c, const p9::Trenameat& m) {
   if (auto r = check_name(m.oldname, false); !r) return c.error(r.error());
   if (auto r = check_name(m.newname, false); !r) return c.error(r.error());
-  auto olddir = use(c.s, m.olddirfid);
+  auto olddir = use(c, m.olddirfid);
   if (!olddir) return c.error(olddir.error());
   if (m.newdirfid == m.olddirfid) {
     auto r = olddir->backend().renameat(olddir->node(), m.oldname, olddir->node(), m.newname);
     if (!r) return c.error(r.error());
     return c.reply(p9::Rrenameat{});
   }
-  auto newdir = use(c.s, m.newdirfid);
+  auto newdir = use(c, m.newdirfid);
   if (!newdir) return c.error(newdir.error());
   if (auto r = same_export(*olddir, *newdir); !r) return c.error(r.error());
   auto r = olddir->backend().renameat(olddir->node(), m.oldname, newdir->node(), m.newname);
@@ -242,7 +278,7 @@ Dispatched handle(RequestContext& c, const p9::Trenameat& m) {
 Dispatched handle(RequestContext& c, const p9::Tunlinkat& m) {
   if (auto r = check_name(m.name, false); !r) return c.error(r.error());
   if ((m.flags & ~p9::kAtRemovedir) != 0) return c.error(EINVAL);
-  auto u = use(c.s, m.dirfid);
+  auto u = use(c, m.dirfid);
   if (!u) return c.error(u.error());
   if (auto r = u->backend().unlinkat(u->node(), m.name, m.flags); !r) return c.error(r.error());
   return c.reply(p9::Runlinkat{});

@@ -1,22 +1,51 @@
 // Helpers shared by the request handlers (dispatch*.cpp); not part of the library's API.
 #pragma once
 
+#include <array>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string_view>
 
 #include "p9/codec.h"
+#include "policy/record.h"
 #include "server/dispatch.h"
+#include "server/fid.h"
 #include "server/identity.h"
 
 namespace ninep::server::detail {
+
+// What an export's rules say of a request: refused with `error` (0: go on), and whether the
+// connection is to be dropped.
+struct Judged {
+  int error = 0;
+  bool kill = false;
+  // The fids the judgment was about, with their generations when judged (Fid::generation).
+  struct Seen {
+    std::uint32_t fid = 0;
+    std::uint64_t generation = 0;
+  };
+  std::array<Seen, 2> seen{};
+  std::uint8_t n_seen = 0;
+};
 
 struct RequestContext {
   Session& s;
   HandlerScratch& w;
   std::uint16_t tag;
   std::uint32_t msize;
+  // What the export's policy judged this request by (nothing without a policy).
+  const Judged* judged = nullptr;
+
+  // False when fid `id`, locked by the caller, is no longer the file the policy judged (a
+  // concurrent walk in place, Tlcreate or Txattrcreate on it, or a clunk and a new fid with its
+  // number): the request must not run on it.
+  bool still_judged(std::uint32_t id, const Fid& f) const {
+    if (judged == nullptr) return true;
+    for (std::uint8_t i = 0; i < judged->n_seen; ++i)
+      if (judged->seen[i].fid == id && judged->seen[i].generation != f.generation) return false;
+    return true;
+  }
 
   // Encodes `m` as the reply; a reply that would not fit under msize becomes Rlerror(ERANGE).
   Dispatched reply(const p9::Message& m);
@@ -42,9 +71,36 @@ Result<FidRef> lookup_file(Session& s, std::uint32_t fid);
 // Switches the thread to the fid's user.
 Result<void> become(const Fid& f);
 
-// The one place a request meets its export's rules before a handler runs: the errno it is
-// refused with, or 0. Today that is read-only exports; a per-export request policy runs here.
-int refused_by_export(Session& s, const p9::Message& m);
+// The one place a request meets its export's rules before a handler runs: read-only exports,
+// then the export's request policy (judged_by_policy). Twalk and Tattach are judged by their
+// handlers (a walk once per name), Treaddir's entries by its handler too; Tclunk never is.
+Judged refused_by_export(Session& s, const p9::Message& m);
+
+// Request policies (dispatch_policy.cpp), used only on exports that have one.
+// The record of a request on fid `f` (identity, export, file type, path, depth), other fields 0.
+policy::RequestRecord record_for(Session& s, const Fid& f, std::uint32_t type);
+// The file type (S_IFMT bits) the fid's qid tells.
+std::uint32_t file_type_of(const Fid& f);
+std::uint32_t file_type_of_qid(std::uint8_t qid_type);
+// Runs the export's policy over `r`, logs what the verdict asks to.
+Judged judge(Session& s, const Export& e, const policy::RequestRecord& r);
+// The record of one Twalk step: `name` in the directory `path` (at `depth`, of `file_type`).
+Judged judge_walk_name(Session& s, const Fid& f, std::string_view path, std::uint32_t depth,
+                       std::uint32_t file_type, std::string_view name);
+// The request's record built from the message and the fid it acts on, judged.
+Judged judged_by_policy(Session& s, const p9::Message& m);
+// Removes from packed Rreaddir entries those whose Twalk the policy refuses; returns the size
+// of what is kept (packed at the start of `entries`), or kill.
+struct KeptEntries {
+  std::size_t size = 0;
+  bool kill = false;
+};
+Result<KeptEntries> keep_walkable_entries(Session& s, const Fid& dir,
+                                          std::span<std::uint8_t> entries);
+// "dir/name" ("name" in the root).
+std::string child_path(std::string_view dir, std::string_view name);
+// The shared "" path of export roots.
+const std::shared_ptr<const std::string>& root_path();
 
 // The fid whose export a request would change (nullopt for requests that change nothing): the
 // one place where read-only exports are decided. (The backend refuses writes on its own too.)

@@ -43,6 +43,23 @@ class Fid {
   // What this fid holds of the connection's budget (given back when it is recycled).
   std::array<std::uint64_t, 2> charged{};
   bool listed = false;  // a directory stream was charged for (first Treaddir)
+  // Kept only on exports with a request policy (null otherwise): the path by which this fid was
+  // reached, relative to the export root ("" for the root, no leading '/'), and its depth. It is
+  // the walked path ("a/b/.." is "a"), extended by Twalk and Tlcreate, and changed by a Trename
+  // of this fid; other renames (on the host, Trenameat, a Trename of a directory above) leave
+  // it as it was: it names the way the client came, not where the file is now. Read and written
+  // under `mu` (shared to read; exclusive to change).
+  std::shared_ptr<const std::string> path;
+  std::uint32_t depth = 0;
+  // Which file (or transfer) this fid stands for: a number never given twice in the process,
+  // renewed whenever that changes (a new fid, a walk in place, Tlcreate, Txattrcreate; under `mu`
+  // held exclusively). A request judged by a policy runs only if its fid still has the
+  // generation it was judged with (see RequestContext::still_judged).
+  std::uint64_t generation = 0;
+  void renew() {
+    static std::atomic<std::uint64_t> next{1};
+    generation = next.fetch_add(1, std::memory_order_relaxed);
+  }
   // Shared by requests that only use the fid; exclusive for those that change what it is
   // (open, create, xattrcreate, walk in place), so no request sees a node being replaced.
   std::shared_mutex mu;

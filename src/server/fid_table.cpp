@@ -48,6 +48,7 @@ FidRef FidTable::make() {
     }
   }
   f->refs_.store(1, std::memory_order_relaxed);
+  f->renew();
   return FidRef(f);
 }
 
@@ -60,6 +61,8 @@ void FidTable::recycle(Fid* f) {
   f->kind = Fid::Kind::File;
   f->opened = false;
   f->listed = false;
+  f->path.reset();
+  f->depth = 0;
   f->id = 0;
   if (account_ != nullptr) {
     for (auto k : {Budget::kBytes, Budget::kDescriptors})

@@ -109,6 +109,17 @@ void Server::shutdown() {
   reap_locked();
 }
 
+void Server::reload_policies() {
+  for (const Export& e : exports_) {
+    if (!e.policy) continue;
+    if (auto r = e.policy->reload(); !r)
+      log_.log(LogLevel::Error, "export '{}': policy not reloaded, the old one stays: {}", e.name,
+               r.error().to_string());
+    else
+      log_.log(LogLevel::Warn, "export '{}': policy reloaded from {}", e.name, e.policy->path());
+  }
+}
+
 std::size_t Server::connection_count() const {
   std::lock_guard lk(mu_);
   return running_;

@@ -37,6 +37,10 @@ class Server {
   Result<void> serve_here(UniqueFd stream);
   // Stops every connection and waits until all have ended. Idempotent.
   void shutdown();
+  // Reads every export's request policy file again (SIGHUP): each new policy is in force at
+  // once for the requests that follow (those running keep the one they started with); a file
+  // that fails to load leaves its export's policy as it was, and says why in the log.
+  void reload_policies();
 
   std::size_t connection_count() const;
   const ServerConfig& config() const { return cfg_; }

@@ -1,6 +1,7 @@
 // The per-connection state that request handlers work on.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -15,12 +16,21 @@ namespace ninep::server {
 struct Session {
   Session(const ServerConfig& c, const std::vector<Export>& e, const Log& l, std::uint64_t id,
           Budget& budget)
-      : cfg(c), exports(e), log(l), conn_id(id), account(budget), fids(c.max_fids, &account) {}
+      : cfg(c),
+        exports(e),
+        log(l),
+        conn_id(id),
+        any_policy(
+            std::any_of(e.begin(), e.end(), [](const Export& x) { return x.policy != nullptr; })),
+        account(budget),
+        fids(c.max_fids, &account) {}
 
   const ServerConfig& cfg;
   const std::vector<Export>& exports;
   const Log& log;
   const std::uint64_t conn_id;
+  // Some export has a request policy (else no request is judged, and fids keep no paths).
+  const bool any_policy;
   Budget::Account account;  // before fids: clunking them gives back to it
   FidTable fids;
   // Negotiated by Tversion; 0 before it. Every reply is smaller than this.

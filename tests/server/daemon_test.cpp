@@ -43,6 +43,24 @@ TEST(ExportSpec, NameDefaultsToTheBaseName) {
   EXPECT_FALSE(parse_export("name="));
 }
 
+TEST(ExportSpec, PolicyOptionInAnyOrderWithRo) {
+  for (const char* text : {"g=/srv/g,policy=/etc/p.bpf,ro", "g=/srv/g,ro,policy=/etc/p.bpf"}) {
+    auto e = parse_export(text);
+    ASSERT_TRUE(e) << text;
+    EXPECT_EQ(e->name, "g") << text;
+    EXPECT_EQ(e->path, "/srv/g") << text;
+    EXPECT_EQ(e->policy_file, "/etc/p.bpf") << text;
+    EXPECT_TRUE(e->read_only) << text;
+  }
+  auto plain = parse_export("/srv/a,b");  // a comma in a path is part of it
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->path, "/srv/a,b");
+  EXPECT_TRUE(plain->policy_file.empty());
+  auto empty = parse_export("g=/srv/g,policy=");
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, EINVAL);
+}
+
 TEST(PodmanServe, SplitsAtTheLastColon) {
   auto p = parse_podman_serve("/Users/me/with:colon:5640");
   ASSERT_TRUE(p);
@@ -112,7 +130,7 @@ class DaemonTest : public ::testing::Test {
     if (!d) return nullptr;
     ServerConfig cfg;
     cfg.log_sink = [](LogLevel, std::string_view) {};
-    auto srv = make_local_server(cfg, {ExportSpec{"e", dir_.path() + "/export", false}});
+    auto srv = make_local_server(cfg, {ExportSpec{"e", dir_.path() + "/export", false, {}}});
     EXPECT_TRUE(srv);
     server_ = &(*d)->add(std::move(*srv));
     return std::move(*d);
@@ -184,7 +202,7 @@ TEST_F(DaemonTest, WarnsAboutListenersTheAllowListsDoNotCover) {
   access.allow_cids = {3};
   auto d = Daemon::prepare({}, access, [this](const std::string& l) { notices_.push_back(l); });
   ASSERT_TRUE(d);
-  auto srv = make_local_server({}, {ExportSpec{"e", dir_.path() + "/export", false}});
+  auto srv = make_local_server({}, {ExportSpec{"e", dir_.path() + "/export", false, {}}});
   ASSERT_TRUE(srv);
   Server& s = (*d)->add(std::move(*srv));
   ASSERT_TRUE((*d)->add_address(s, "unix:" + dir_.path() + "/s.sock", false));

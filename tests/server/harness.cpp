@@ -39,6 +39,7 @@ std::unique_ptr<InProcessServer> InProcessServer::start(Options opts) {
   exports[0].name = opts.export_name;
   exports[0].path = s->export_;
   exports[0].read_only = opts.read_only;
+  exports[0].policy = std::move(opts.policy);
   exports[0].backend = opts.wrap ? opts.wrap(std::move(*fs)) : std::move(*fs);
   s->server_ = std::make_unique<server::Server>(std::move(opts.config), std::move(exports));
   return s;

@@ -35,6 +35,8 @@ class InProcessServer {
     bool read_only = false;
     std::uint32_t max_depth = 1024;
     std::string export_name = "export";
+    // The export's request policy (policy/policy.h); none when null.
+    std::shared_ptr<policy::PolicySlot> policy;
     // Wraps the export's backend (e.g. to slow some operations down).
     std::function<std::unique_ptr<server::Backend>(std::unique_ptr<server::Backend>)> wrap;
   };

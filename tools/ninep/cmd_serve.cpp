@@ -1,7 +1,7 @@
 // `ninep serve`: serve host directories over 9P2000.L; and podman's `ninep server9p` form.
 //
-//   ninep serve [DIR] [--export NAME=PATH[,ro]]... [--listen ADDRESS]... [--exit-with-pid PID]
-//   ninep server9p --serve PATH:PORT|PATH=ADDRESS ... PID
+//   ninep serve [DIR] [--export NAME=PATH[,ro][,policy=FILE]]... [--listen ADDRESS]...
+//   [--exit-with-pid PID] ninep server9p --serve PATH:PORT|PATH=ADDRESS ... PID
 //
 // Started by systemd socket activation, it serves the passed sockets (and any --listen too), and
 // it reports readiness to systemd (Type=notify); see contrib/systemd/.
@@ -109,7 +109,11 @@ int cmd_serve(int argc, char** argv) {
   server::Settings settings;
   server::ListenAccess access;
   app.add_option("DIR", dir, "directory to serve (default: the current directory)");
-  app.add_option("--export", export_args, "NAME=PATH[,ro]: export PATH as NAME (repeatable)");
+  app.add_option("--export", export_args,
+                 "NAME=PATH[,ro][,policy=FILE]: export PATH as NAME (repeatable); ro: read-only; "
+                 "policy=FILE: judge every request by the cBPF request policy in FILE (bpf_asm, "
+                 "tcpdump -ddd bytecode, C array or listing; checked at start, read again on "
+                 "SIGHUP: a bad file keeps the old policy)");
   app.add_option("--listen", listen_args,
                  "address to listen on: unix:PATH, tcp:HOST:PORT, vsock:[CID:]PORT, fd:N "
                  "(repeatable; default: the sockets passed by systemd socket activation, "
@@ -168,8 +172,9 @@ int cmd_serve(int argc, char** argv) {
     if (auto r = (*daemon)->add_address(server, l, allow_remote); !r)
       return start_error("serve", r.error());
   for (const auto& e : exports)
-    std::fprintf(stderr, "ninep serve: exporting %s as '%s'%s\n", e.path.c_str(), e.name.c_str(),
-                 e.read_only ? " (read-only)" : "");
+    std::fprintf(stderr, "ninep serve: exporting %s as '%s'%s%s%s\n", e.path.c_str(),
+                 e.name.c_str(), e.read_only ? " (read-only)" : "",
+                 e.policy_file.empty() ? "" : ", request policy ", e.policy_file.c_str());
   for (const auto& a : (*daemon)->listening())
     std::fprintf(stderr, "ninep serve: listening on %s\n  mount it with: ninep mount %s DIR\n",
                  a.c_str(), a.c_str());
@@ -213,7 +218,7 @@ int cmd_server9p(int argc, char** argv) {
   if (!confined) return start_error("server9p", confined.error());
   for (const auto& [path, address] : pairs) {
     // One server per directory: each listener serves only its own directory.
-    auto srv = server::make_local_server(*cfg, {server::ExportSpec{path, path, false}},
+    auto srv = server::make_local_server(*cfg, {server::ExportSpec{path, path, false, {}}},
                                          confinement.unchecked_paths);
     if (!srv) return start_error("server9p", srv.error());
     server::Server& server = (*daemon)->add(std::move(*srv));

@@ -74,6 +74,13 @@ Result<std::unique_ptr<Server>> make_local_server(const ServerConfig& cfg,
     ex.path = spec.path;
     ex.read_only = spec.read_only;
     ex.backend = std::move(*fs);
+    if (!spec.policy_file.empty()) {
+      auto slot = policy::PolicySlot::load(spec.policy_file);
+      if (!slot)
+        return fail(slot.error().code,
+                    "export '" + spec.name + "': policy " + slot.error().message);
+      ex.policy = std::move(*slot);
+    }
     exports.push_back(std::move(ex));
   }
   return std::make_unique<Server>(cfg, std::move(exports));
@@ -119,6 +126,7 @@ Result<std::unique_ptr<Daemon>> Daemon::prepare(std::optional<pid_t> exit_with,
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);  // reloads the exports' request policies
   if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return fail_errno("sigprocmask");
   d->sigfd_ = UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!d->sigfd_) return fail_errno("signalfd");
@@ -298,7 +306,16 @@ int Daemon::run() {
           {sigfd_.get(), POLLIN, 0}, {ended_.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}};
       int n = ::poll(p, pidfd_ ? 3 : 2, -1);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 || p[0].revents || (pidfd_ && p[2].revents)) break;
+      if (n < 0 || (pidfd_ && p[2].revents)) break;
+      if (p[0].revents) {
+        signalfd_siginfo si{};
+        if (::read(sigfd_.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si) &&
+            si.ssi_signo == SIGHUP) {
+          for (auto& ep : endpoints_) ep.server->reload_policies();
+          continue;
+        }
+        break;
+      }
       if (p[1].revents) {
         std::uint64_t v;
         ssize_t r = ::read(ended_.get(), &v, sizeof v);

@@ -10,11 +10,23 @@ namespace ninep::server {
 Result<ExportSpec> parse_export(std::string_view text) {
   ExportSpec e;
   std::string t(text);
-  if (t.size() > 3 && t.ends_with(",ro")) {
-    e.read_only = true;
-    t.resize(t.size() - 3);
-  } else if (t.size() > 3 && t.ends_with(",rw")) {
-    t.resize(t.size() - 3);
+  // Options come after the path, last first; a path may hold ',' itself.
+  for (bool more = true; more;) {
+    more = false;
+    if (t.size() > 3 && t.ends_with(",ro")) {
+      e.read_only = true;
+      t.resize(t.size() - 3);
+      more = true;
+    } else if (t.size() > 3 && t.ends_with(",rw")) {
+      t.resize(t.size() - 3);
+      more = true;
+    } else if (auto at = t.rfind(",policy="); at != std::string::npos && e.policy_file.empty()) {
+      e.policy_file = t.substr(at + 8);
+      if (e.policy_file.empty())
+        return fail(EINVAL, "--export '" + std::string(text) + "': policy= needs a file");
+      t.resize(at);
+      more = true;
+    }
   }
   auto eq = t.find('=');
   if (eq != std::string::npos) {

@@ -12,9 +12,11 @@ namespace ninep::server {
 struct ExportSpec {
   std::string name, path;
   bool read_only = false;
+  std::string policy_file;  // the request policy (policy/policy.h); empty for none
 };
 
-// NAME=PATH[,ro|,rw] or PATH[,ro|,rw]; without a NAME, the directory's base name.
+// NAME=PATH[,OPTION]... or PATH[,OPTION]...; without a NAME, the directory's base name. Options:
+// ro, rw, policy=FILE (FILE is everything after "policy=" up to a following ",ro" / ",rw").
 Result<ExportSpec> parse_export(std::string_view text);
 
 // podman's `--serve` value: PATH:ID, split at the LAST ':' (paths may contain ':'; ID is a vsock

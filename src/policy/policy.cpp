@@ -1,0 +1,108 @@
+#include "policy/policy.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "bpf/text.h"
+
+namespace ninep::policy {
+
+namespace {
+
+// Reads a whole (small) file from an open descriptor.
+Result<std::string> read_all(int fd, const std::string& what) {
+  constexpr std::size_t kMaxPolicyFile = 4 << 20;  // far beyond any real program's text
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno(what);
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > kMaxPolicyFile) return fail(EFBIG, what + ": too large for a policy");
+  }
+  return out;
+}
+
+Result<Policy> from_descriptor(int fd, const std::string& path) {
+  auto text = read_all(fd, path);
+  if (!text) return std::unexpected(text.error());
+  auto p = Policy::from_text(*text);
+  if (!p) return fail(p.error().code, path + ": " + p.error().message);
+  return p;
+}
+
+}  // namespace
+
+Result<Policy> Policy::from_program(std::span<const bpf::RawInstruction> program) {
+  if (program.empty()) return fail(EINVAL, "empty program");
+  auto vm = bpf::Vm::create(program);
+  if (!vm) return std::unexpected(vm.error());
+  return Policy(std::move(*vm));
+}
+
+Result<Policy> Policy::from_text(std::string_view text) {
+  auto program = bpf::parse_program(text);
+  // The place to try another language (the rule language, rules.h) on text that is no cBPF
+  // program, before giving up.
+  if (!program)
+    return fail(EINVAL, program.error().message +
+                            " (a policy is a cBPF program: bpf_asm text, bytecode as tcpdump -ddd "
+                            "prints it, a C array as tcpdump -dd prints it, or a listing)");
+  return from_program(*program);
+}
+
+Result<Policy> Policy::from_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail_errno(path);
+  return from_descriptor(fd.get(), path);
+}
+
+std::uint32_t Policy::run(const RequestRecord& r) const {
+  // One buffer per thread, reused: no allocation per request once it has grown.
+  thread_local std::vector<std::uint8_t> packet;
+  if (!encode(r, packet)) return 0;
+  return vm_.run(packet);
+}
+
+Decision Policy::decide(const RequestRecord& r) const {
+  if (r.name.size() > kMaxName || r.path.size() > kMaxPath)
+    return {Decision::Action::Refuse, ENAMETOOLONG};
+  return policy::decide(run(r));
+}
+
+Result<std::shared_ptr<PolicySlot>> PolicySlot::load(const std::string& path) {
+  std::shared_ptr<PolicySlot> slot(new PolicySlot());
+  slot->path_ = path;
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  slot->base_ = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (slot->base_.empty()) return fail(EISDIR, path + ": a directory, not a policy file");
+  slot->dir_ = UniqueFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!slot->dir_) return fail_errno(path);
+  UniqueFd fd(::openat(slot->dir_.get(), slot->base_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail_errno(path);
+  auto p = from_descriptor(fd.get(), path);
+  if (!p) return std::unexpected(p.error());
+  slot->current_ = std::make_shared<const Policy>(std::move(*p));
+  return slot;
+}
+
+Result<void> PolicySlot::reload() {
+  if (!dir_) return {};
+  UniqueFd fd(::openat(dir_.get(), base_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail_errno(path_);
+  auto p = from_descriptor(fd.get(), path_);
+  if (!p) return std::unexpected(p.error());
+  replace(std::make_shared<const Policy>(std::move(*p)));
+  return {};
+}
+
+}  // namespace ninep::policy

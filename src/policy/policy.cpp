@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "bpf/text.h"
+#include "policy/rules.h"
 
 namespace ninep::policy {
 
@@ -46,14 +48,38 @@ Result<Policy> Policy::from_program(std::span<const bpf::RawInstruction> program
   return Policy(std::move(*vm));
 }
 
+namespace {
+
+// Whether `text` is written in the rule language: its first word (after blank lines and #
+// comments) is a rule's action. cBPF text never starts so.
+bool is_rules(std::string_view text) {
+  std::size_t i = 0;
+  for (;;) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i >= text.size() || text[i] != '#') break;
+    i = text.find('\n', i);
+    if (i == std::string_view::npos) return false;
+  }
+  std::size_t end = i;
+  while (end < text.size() && std::isalpha(static_cast<unsigned char>(text[end]))) ++end;
+  const std::string_view word = text.substr(i, end - i);
+  return word == "allow" || word == "log" || word == "deny" || word == "kill";
+}
+
+}  // namespace
+
 Result<Policy> Policy::from_text(std::string_view text) {
+  if (is_rules(text)) {
+    auto program = compile_rules(text);
+    if (!program) return std::unexpected(program.error());
+    return from_program(*program);
+  }
   auto program = bpf::parse_program(text);
-  // The place to try another language (the rule language, rules.h) on text that is no cBPF
-  // program, before giving up.
   if (!program)
     return fail(EINVAL, program.error().message +
-                            " (a policy is a cBPF program: bpf_asm text, bytecode as tcpdump -ddd "
-                            "prints it, a C array as tcpdump -dd prints it, or a listing)");
+                            " (a policy is rules (docs/policy.md) or a cBPF program: bpf_asm "
+                            "text, bytecode as tcpdump -ddd prints it, a C array as tcpdump -dd "
+                            "prints it, or a listing)");
   return from_program(*program);
 }
 

@@ -28,8 +28,10 @@ class Policy {
  public:
   // Validates `program` (EINVAL naming the offending instruction).
   static Result<Policy> from_program(std::span<const bpf::RawInstruction> program);
-  // A program in any text form the cbpf tools read: bpf_asm, bytecode (tcpdump -ddd), a C array
-  // (tcpdump -dd) or a listing. EINVAL naming the forms accepted when it is none of them.
+  // Rules (docs/policy.md: text whose first word is allow, log, deny or kill), compiled; or a
+  // program in any text form the cbpf tools read: bpf_asm, bytecode (tcpdump -ddd), a C array
+  // (tcpdump -dd) or a listing. EINVAL with the rule's line and column, or naming the forms
+  // accepted.
   static Result<Policy> from_text(std::string_view text);
   // from_text() of the file's contents; errors name the file.
   static Result<Policy> from_file(const std::string& path);

@@ -18,6 +18,7 @@
 #include "harness.h"
 #include "p9/dirent.h"
 #include "policy/policy.h"
+#include "policy_served.h"
 #include "server_process.h"
 
 namespace ninep::servertest {
@@ -28,41 +29,6 @@ using namespace std::chrono_literals;
 std::vector<std::uint8_t> bytes_of(const std::string& s) {
   return {s.begin(), s.end()};
 }
-
-client::Fid attach(const std::shared_ptr<client::Session>& s) {
-  auto r = s->attach(std::to_string(::getuid()), "", ::getuid());
-  EXPECT_TRUE(r) << r.error().to_string();
-  return r ? std::move(*r) : client::Fid();
-}
-
-std::shared_ptr<policy::PolicySlot> slot_of(const std::string& text) {
-  auto p = policy::Policy::from_text(text);
-  EXPECT_TRUE(p) << p.error().to_string() << "\n" << text;
-  if (!p) return nullptr;
-  return std::make_shared<policy::PolicySlot>(
-      std::make_shared<const policy::Policy>(std::move(*p)));
-}
-
-// A served export whose requests `policy_text` judges; log lines are kept.
-struct Served {
-  explicit Served(const std::string& policy_text) {
-    InProcessServer::Options o;
-    o.policy = slot_of(policy_text);
-    o.config.log_level = server::LogLevel::Warn;
-    o.config.log_sink = [this](server::LogLevel, std::string_view line) {
-      std::lock_guard lk(mu);
-      log += std::string(line) + "\n";
-    };
-    srv = InProcessServer::start(std::move(o));
-  }
-  std::string logged() {
-    std::lock_guard lk(mu);
-    return log;
-  }
-  std::mutex mu;
-  std::string log;
-  std::unique_ptr<InProcessServer> srv;
-};
 
 // Verdicts (seccomp's encoding) and errnos, as the programs below spell them.
 //   ALLOW 0x7fff0000, LOG 0x7ffc0000, KILL 0x80000000, ERRNO 0x00050000 | errno

@@ -159,6 +159,27 @@ TEST(PolicyRules, TypeMatchesTheCreatedTypeOfMknod) {
   EXPECT_TRUE(exists(e + "/dir"));
 }
 
+TEST(PolicyRules, TypeOfAnExistingFileComesFromItsQid) {
+  // The qid tells directories and symlinks; devices, fifos and sockets look like files.
+  Served s("deny EPERM getattr type=lnk\ndeny EXDEV getattr type=fifo\nallow all\n");
+  ASSERT_TRUE(s.srv);
+  const std::string& e = s.srv->export_dir();
+  ASSERT_EQ(::symlink("target", (e + "/link").c_str()), 0);
+  ASSERT_EQ(::mkfifo((e + "/fifo").c_str(), 0644), 0);
+  auto session = s.srv->connect();
+  ASSERT_TRUE(session);
+  auto root = attach(*session);
+  auto link = root.walk({"link"});
+  ASSERT_TRUE(link);
+  EXPECT_EQ(code(link->getattr()), EPERM);
+  auto fifo = root.walk({"fifo"});
+  ASSERT_TRUE(fifo);
+  auto attr = fifo->getattr();
+  ASSERT_TRUE(attr) << "a fifo's qid says file, so type=fifo does not match it";
+  EXPECT_TRUE(S_ISFIFO(attr->mode));
+  EXPECT_TRUE(root.getattr());
+}
+
 TEST(PolicyRules, FlagsMatchTheOpenFlags) {
   Served s("deny EACCES open flags=wronly,rdwr,trunc\nallow all\n");
   ASSERT_TRUE(s.srv);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -102,6 +103,38 @@ Decision Policy::decide(const RequestRecord& r) const {
   return policy::decide(run(r));
 }
 
+namespace {
+
+std::atomic<std::uint64_t> next_version{1};
+
+}  // namespace
+
+const Policy& PolicySlot::current() const {
+  struct Cached {
+    std::uint64_t version = 0;
+    std::shared_ptr<const Policy> policy;
+  };
+  thread_local std::array<Cached, 4> cache;
+  thread_local unsigned next = 0;
+  const std::uint64_t v = version_.load(std::memory_order_acquire);
+  for (const Cached& c : cache)
+    if (c.version == v && c.policy) return *c.policy;
+  Cached fresh;
+  {
+    std::lock_guard lk(mu_);
+    fresh = {version_.load(std::memory_order_relaxed), current_};
+  }
+  Cached& slot = cache[next++ % cache.size()];
+  slot = std::move(fresh);
+  return *slot.policy;
+}
+
+void PolicySlot::replace(std::shared_ptr<const Policy> p) {
+  std::lock_guard lk(mu_);
+  current_ = std::move(p);
+  version_.store(next_version.fetch_add(1, std::memory_order_relaxed), std::memory_order_release);
+}
+
 Result<std::shared_ptr<PolicySlot>> PolicySlot::load(const std::string& path) {
   std::shared_ptr<PolicySlot> slot(new PolicySlot());
   slot->path_ = path;
@@ -117,7 +150,7 @@ Result<std::shared_ptr<PolicySlot>> PolicySlot::load(const std::string& path) {
   if (!fd) return fail_errno(path);
   auto p = from_descriptor(fd.get(), path);
   if (!p) return std::unexpected(p.error());
-  slot->current_ = std::make_shared<const Policy>(std::move(*p));
+  slot->replace(std::make_shared<const Policy>(std::move(*p)));
   return slot;
 }
 

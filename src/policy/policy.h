@@ -8,6 +8,7 @@
 // (requests in flight keep theirs), and reload() swaps in a new one read from the same file.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -54,20 +55,17 @@ class Policy {
 class PolicySlot {
  public:
   // A slot with a policy that has no file (reload() keeps it).
-  explicit PolicySlot(std::shared_ptr<const Policy> p) : current_(std::move(p)) {}
+  explicit PolicySlot(std::shared_ptr<const Policy> p) { replace(std::move(p)); }
   // Loads `path`. The file is found again at reload() through a descriptor of its directory
   // kept open, so a reload works after the server has been confined (chroot, namespace) and
   // sees a file replaced by rename (the usual way to update one atomically).
   static Result<std::shared_ptr<PolicySlot>> load(const std::string& path);
 
-  std::shared_ptr<const Policy> current() const {
-    std::lock_guard lk(mu_);
-    return current_;
-  }
-  void replace(std::shared_ptr<const Policy> p) {
-    std::lock_guard lk(mu_);
-    current_ = std::move(p);
-  }
+  // The policy in force. The reference stays valid until this thread's next current() call:
+  // each thread keeps the last few policies it used (the request path takes no lock and touches
+  // no shared counter; a replaced policy is freed once every thread has moved on).
+  const Policy& current() const;
+  void replace(std::shared_ptr<const Policy> p);
   // Reads the file again; on success the new policy is in force, on error (named by the
   // returned Error, naming the file) the old one stays. A slot without a file: nothing to do.
   Result<void> reload();
@@ -77,6 +75,9 @@ class PolicySlot {
   PolicySlot() = default;
   mutable std::mutex mu_;
   std::shared_ptr<const Policy> current_;
+  // current_'s version: unique across all slots and replacements, so that a thread's cached
+  // (version, policy) pair is in force exactly when the version still is.
+  std::atomic<std::uint64_t> version_{0};
   std::string path_;  // as given; empty for none
   UniqueFd dir_;      // the file's directory
   std::string base_;  // its name in there

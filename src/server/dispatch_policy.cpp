@@ -146,8 +146,7 @@ policy::RequestRecord record_for(Session& s, const Fid& f, std::uint32_t type) {
 }
 
 Judged judge(Session& s, const Export& e, const policy::RequestRecord& r) {
-  auto p = e.policy->current();
-  const policy::Decision d = p->decide(r);
+  const policy::Decision d = e.policy->current().decide(r);
   using A = policy::Decision::Action;
   switch (d.action) {
     case A::Allow:

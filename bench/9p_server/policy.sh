@@ -2,12 +2,13 @@
 # What a request policy costs: `ninep serve` with a 20-rule policy (bench/policy/rules20.txt, none
 # of which matches the benchmark's requests, so each runs through all 20 to the catch-all; the
 # server runs it in the JIT) against the same server without one, under the same client load
-# (bench/9p's bench_9p, msize 64 KiB), in one run. Each figure is the median of 5 runs, the two
-# servers taking turns in alternating order. Change = with the policy against without, in the
-# figure's own direction: negative means the policy makes it slower. Then bench_policy: the cost
-# per request in ns (record encoding and the program) in the interpreter and the JIT.
+# (bench/9p's bench_9p, msize 64 KiB), in one run. Each figure is the median of RUNS runs (default
+# 5; this machine's runs are bimodal, more help), the two servers taking turns in alternating
+# order. Change = with the policy against without, in the figure's own direction: negative means
+# the policy makes it slower. Then bench_policy: the cost per request in ns (record encoding and
+# the program) in the interpreter and the JIT.
 #
-# usage: bench/9p_server/policy.sh [BUILD_DIR] [bench_9p options...]   (default: build)
+# usage: [RUNS=N] bench/9p_server/policy.sh [BUILD_DIR] [bench_9p options...]   (default: build)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"  # need_built, wait_socket, medians
@@ -31,7 +32,7 @@ for s in with without; do wait_socket "$s" "$tmp/$s.sock" "$tmp/$s.log"; done
 echo "bench_9p against ninep serve with a 20-rule policy and without, $(nproc) CPUs," \
   "load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-runs=5
+runs=${RUNS:-5}
 for w in walk write create readdir; do
   i=0
   while [ $i -lt $runs ]; do

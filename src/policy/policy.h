@@ -42,6 +42,10 @@ class Policy {
   // What to do with `r`. A record whose name or path is longer than the record holds is refused
   // with ENAMETOOLONG without running the program.
   Decision decide(const RequestRecord& r) const;
+  // What to do with a record already encoded (encode(), set_name()).
+  Decision decide_encoded(std::span<const std::uint8_t> record) const {
+    return policy::decide(vm_.run(record));
+  }
 
   std::span<const bpf::RawInstruction> program() const { return vm_.program(); }
   bpf::Engine engine() const { return vm_.engine(); }

@@ -40,6 +40,18 @@ bool encode(const RequestRecord& r, std::vector<std::uint8_t>& out) {
   return true;
 }
 
+bool set_name(std::vector<std::uint8_t>& encoded, std::string_view name) {
+  if (name.size() > kMaxName || encoded.size() < offsets::kPath) return false;
+  std::uint8_t* p = encoded.data();
+  const std::uint32_t old = std::uint32_t{p[offsets::kNameLen]} << 24 |
+                            std::uint32_t{p[offsets::kNameLen + 1]} << 16 |
+                            std::uint32_t{p[offsets::kNameLen + 2]} << 8 | p[offsets::kNameLen + 3];
+  if (old > name.size()) std::memset(p + offsets::kName + name.size(), 0, old - name.size());
+  if (!name.empty()) std::memcpy(p + offsets::kName, name.data(), name.size());
+  put32(p + offsets::kNameLen, static_cast<std::uint32_t>(name.size()));
+  return true;
+}
+
 Decision decide(std::uint32_t verdict) {
   switch (verdict & kActionMask) {
     case kAllow:

@@ -60,6 +60,10 @@ struct RequestRecord {
 // Writes `r` in the layout above into `out` (resized to 320 + path length). Returns false,
 // writing nothing, when the name or path is longer than the record holds.
 bool encode(const RequestRecord& r, std::vector<std::uint8_t>& out);
+// Replaces the name in a record encode() wrote (its bytes and name_len), the rest as it was: the
+// records of one directory's entries differ only there. False, changing nothing, when the name
+// is longer than the record holds.
+bool set_name(std::vector<std::uint8_t>& encoded, std::string_view name);
 
 // Verdicts, seccomp's encoding. Anything else a program returns refuses with EACCES.
 inline constexpr std::uint32_t kAllow = 0x7fff0000;

@@ -84,6 +84,8 @@ std::uint32_t file_type_of(const Fid& f);
 std::uint32_t file_type_of_qid(std::uint8_t qid_type);
 // Runs the export's policy over `r`, logs what the verdict asks to.
 Judged judge(Session& s, const Export& e, const policy::RequestRecord& r);
+// What follows from the decision `d` on `r` (logging, refusing, dropping the connection).
+Judged follow(Session& s, const Export& e, const policy::RequestRecord& r, policy::Decision d);
 // The record of one Twalk step: `name` in the directory `path` (at `depth`, of `file_type`).
 Judged judge_walk_name(Session& s, const Fid& f, std::string_view path, std::uint32_t depth,
                        std::uint32_t file_type, std::string_view name);

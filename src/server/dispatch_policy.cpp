@@ -146,7 +146,10 @@ policy::RequestRecord record_for(Session& s, const Fid& f, std::uint32_t type) {
 }
 
 Judged judge(Session& s, const Export& e, const policy::RequestRecord& r) {
-  const policy::Decision d = e.policy->current().decide(r);
+  return follow(s, e, r, e.policy->current().decide(r));
+}
+
+Judged follow(Session& s, const Export& e, const policy::RequestRecord& r, policy::Decision d) {
   using A = policy::Decision::Action;
   switch (d.action) {
     case A::Allow:
@@ -231,9 +234,12 @@ std::string child_path(std::string_view dir, std::string_view name) {
 
 Result<KeptEntries> keep_walkable_entries(Session& s, const Fid& dir,
                                           std::span<std::uint8_t> entries) {
-  std::string_view path;
-  if (dir.path) path = *dir.path;
-  const std::uint32_t type = file_type_of(dir);
+  // Each entry is judged as the walk to it would be. The records differ only in the name: the
+  // directory's is encoded once and each entry's name written into it.
+  policy::RequestRecord r = record_for(s, dir, static_cast<std::uint32_t>(p9::Type::Twalk));
+  thread_local std::vector<std::uint8_t> record;
+  const bool encoded = policy::encode(r, record);
+  const policy::Policy& p = dir.exp->policy->current();
   KeptEntries out;
   p9::DirentReader reader(entries);
   std::size_t at = 0;
@@ -242,7 +248,12 @@ Result<KeptEntries> keep_walkable_entries(Session& s, const Fid& dir,
     if (!d) return std::unexpected(d.error());
     if (!*d) break;
     const std::size_t len = p9::ReaddirBuilder::entry_size((*d)->name);
-    Judged j = judge_walk_name(s, dir, path, dir.depth, type, (*d)->name);
+    r.name = (*d)->name;
+    const policy::Decision verdict =
+        encoded && policy::set_name(record, r.name)
+            ? p.decide_encoded(record)
+            : policy::Decision{policy::Decision::Action::Refuse, ENAMETOOLONG};
+    Judged j = follow(s, *dir.exp, r, verdict);
     if (j.kill) return KeptEntries{0, true};
     if (j.error == 0) {
       if (out.size != at) std::memmove(entries.data() + out.size, entries.data() + at, len);

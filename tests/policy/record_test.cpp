@@ -73,6 +73,25 @@ TEST(PolicyRecord, RefusesNamesAndPathsLongerThanTheRecordHolds) {
   EXPECT_EQ(b.size(), 320u + kMaxPath);
 }
 
+TEST(PolicyRecord, SetNameGivesTheRecordEncodeWouldHaveWritten) {
+  RequestRecord r;
+  r.type = 110;
+  r.uid = 1000;
+  r.path = "a/b";
+  r.name = "a-rather-long-name";
+  std::vector<std::uint8_t> patched, fresh;
+  ASSERT_TRUE(encode(r, patched));
+  for (std::string_view name : {"short", "", "a-name-longer-than-the-first-one", "x"}) {
+    ASSERT_TRUE(set_name(patched, name));
+    r.name = name;
+    ASSERT_TRUE(encode(r, fresh));
+    EXPECT_EQ(patched, fresh) << name;
+  }
+  const std::string too_long(kMaxName + 1, 'n');
+  EXPECT_FALSE(set_name(patched, too_long));
+  EXPECT_EQ(patched, fresh) << "a refused name changes nothing";
+}
+
 TEST(PolicyRecord, ALoadPastThePathRefuses) {
   // `ld [320]` over a record with an empty path: verdict 0, which refuses with EACCES.
   const bpf::RawInstruction program[] = {{0x20, 0, 0, 320}, {0x06, 0, 0, kAllow}};

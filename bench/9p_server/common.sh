@@ -38,3 +38,32 @@ medians() {
       }
     }'
 }
+
+# `compare RUNS DIR BASE OTHER BASE_LABEL OTHER_LABEL [bench_9p options...]`: RUNS runs of each
+# bench_9p workload (msize 64 KiB) against the servers at DIR/BASE.sock and DIR/OTHER.sock, taking
+# turns in alternating order, then a table of their medians and the change of OTHER against BASE
+# in each figure's own direction (negative: OTHER is slower).
+compare() {
+  _runs=$1 _dir=$2 _base=$3 _other=$4 _bl=$5 _ol=$6
+  shift 6
+  for _w in walk write create readdir; do
+    _i=0
+    while [ $_i -lt "$_runs" ]; do
+      for _k in 0 1; do
+        case $(((_i + _k) % 2)) in
+          0) _t=$_other ;;
+          1) _t=$_base ;;
+        esac
+        "$bench" --runs 1 --only "$_w" --msize 65536 "$@" "unix:$_dir/$_t.sock" >>"$_dir/$_t.txt"
+      done
+      _i=$((_i + 1))
+    done
+  done
+  medians "$_dir/$_other.txt" >"$_dir/a"
+  medians "$_dir/$_base.txt" >"$_dir/b"
+  printf '\n%-42s %-8s %12s %12s %8s\n' "workload" "unit" "$_bl" "$_ol" "change"
+  paste -d'|' "$_dir/b" "$_dir/a" | awk -F'|' '{
+    change = ($3 == "ms") ? ($2 / $5 - 1) * 100 : ($5 / $2 - 1) * 100;
+    printf "%-42s %-8s %12.1f %12.1f %+7.1f%%\n", $1, $3, $2, $5, change
+  }'
+}

@@ -8,7 +8,7 @@
 # usage: bench/9p_server/confinement.sh [BUILD_DIR] [bench_9p options...]   (default: build)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/common.sh"  # need_built, wait_socket, medians
+. "$here/common.sh"  # need_built, wait_socket, compare
 build=${1:-"$here/../../build"}
 [ $# -gt 0 ] && shift
 need_built "$build"
@@ -25,24 +25,4 @@ for s in on off; do wait_socket "$s" "$tmp/$s.sock" "$tmp/$s.log"; done
 echo "bench_9p against ninep serve confined and not, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 grep -h -E "sandbox:|seccomp" "$tmp/on.log" "$tmp/off.log" | sed 's/^/  /'
 
-runs=5
-for w in walk write create readdir; do
-  i=0
-  while [ $i -lt $runs ]; do
-    for k in 0 1; do
-      case $(((i + k) % 2)) in
-        0) "$bench" --runs 1 --only "$w" --msize 65536 "$@" "unix:$tmp/on.sock" >>"$tmp/on.txt" ;;
-        1) "$bench" --runs 1 --only "$w" --msize 65536 "$@" "unix:$tmp/off.sock" >>"$tmp/off.txt" ;;
-      esac
-    done
-    i=$((i + 1))
-  done
-done
-
-medians "$tmp/on.txt" >"$tmp/a"
-medians "$tmp/off.txt" >"$tmp/b"
-printf '\n%-42s %-8s %12s %12s %8s\n' "workload" "unit" "unconfined" "confined" "change"
-paste -d'|' "$tmp/b" "$tmp/a" | awk -F'|' '{
-  change = ($3 == "ms") ? ($2 / $5 - 1) * 100 : ($5 / $2 - 1) * 100;
-  printf "%-42s %-8s %12.1f %12.1f %+7.1f%%\n", $1, $3, $2, $5, change
-}'
+compare 5 "$tmp" off on "unconfined" "confined" "$@"

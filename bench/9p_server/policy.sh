@@ -11,7 +11,7 @@
 # usage: [RUNS=N] bench/9p_server/policy.sh [BUILD_DIR] [bench_9p options...]   (default: build)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/common.sh"  # need_built, wait_socket, medians
+. "$here/common.sh"  # need_built, wait_socket, compare
 build=${1:-"$here/../../build"}
 [ $# -gt 0 ] && shift
 need_built "$build"
@@ -32,26 +32,6 @@ for s in with without; do wait_socket "$s" "$tmp/$s.sock" "$tmp/$s.log"; done
 echo "bench_9p against ninep serve with a 20-rule policy and without, $(nproc) CPUs," \
   "load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-runs=${RUNS:-5}
-for w in walk write create readdir; do
-  i=0
-  while [ $i -lt $runs ]; do
-    for k in 0 1; do
-      case $(((i + k) % 2)) in
-        0) "$bench" --runs 1 --only "$w" --msize 65536 "$@" "unix:$tmp/with.sock" >>"$tmp/with.txt" ;;
-        1) "$bench" --runs 1 --only "$w" --msize 65536 "$@" "unix:$tmp/without.sock" >>"$tmp/without.txt" ;;
-      esac
-    done
-    i=$((i + 1))
-  done
-done
-
-medians "$tmp/with.txt" >"$tmp/a"
-medians "$tmp/without.txt" >"$tmp/b"
-printf '\n%-42s %-8s %12s %12s %8s\n' "workload" "unit" "no policy" "20 rules" "change"
-paste -d'|' "$tmp/b" "$tmp/a" | awk -F'|' '{
-  change = ($3 == "ms") ? ($2 / $5 - 1) * 100 : ($5 / $2 - 1) * 100;
-  printf "%-42s %-8s %12.1f %12.1f %+7.1f%%\n", $1, $3, $2, $5, change
-}'
+compare "${RUNS:-5}" "$tmp" without with "no policy" "20 rules" "$@"
 echo
 "$per_request" "$rules"

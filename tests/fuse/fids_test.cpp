@@ -12,78 +12,10 @@
 #include <fstream>
 #include <thread>
 
-#include "fuse/fuse_mount.h"
-#include "harness.h"
-#include "transport/address.h"
+#include "fids_fixture.h"
 
 namespace ninep::testing {
 namespace {
-
-class FidsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0)
-      GTEST_SKIP() << "needs root and /dev/fuse";
-    ServerKind kind = ninep_can_serve() ? ServerKind::Ours : ServerKind::Diod;
-    if (kind == ServerKind::Diod && find_program("diod").empty())
-      GTEST_SKIP() << "neither `ninep serve` nor diod is available";
-    auto t = TempDir::create("ninep-fuse-fids-");
-    ASSERT_TRUE(t);
-    tmp_ = std::move(*t);
-    export_ = tmp_ / "export";
-    mnt_ = tmp_ / "mnt";
-    ASSERT_EQ(::mkdir(export_.c_str(), 0755), 0);
-    ASSERT_EQ(::mkdir(mnt_.c_str(), 0755), 0);
-    auto s = ExportServer::start(kind, export_);
-    ASSERT_TRUE(s) << s.error().to_string();
-    server_ = std::move(*s);
-    fuse::MountOptions o;
-    auto addr = transport::parse_address(server_->address());
-    ASSERT_TRUE(addr);
-    o.address = *addr;
-    o.aname = server_->aname();
-    o.n_uname = 0;
-    adjust(o);
-    auto m = fuse::FuseMount::create(o, mnt_);
-    ASSERT_TRUE(m) << m.error().to_string();
-    mount_ = std::move(*m);
-    loop_ = std::thread([this] { (void)mount_->run({}, false); });
-    struct stat st;
-    ASSERT_EQ(::stat(mnt_.c_str(), &st), 0);
-  }
-  void TearDown() override {
-    if (mount_) {
-      mount_->stop();
-      if (loop_.joinable()) loop_.join();
-      EXPECT_FALSE(is_fuse_mounted(mnt_));
-      mount_.reset();
-    }
-    server_.reset();
-  }
-
-  virtual void adjust(fuse::MountOptions&) {}
-
-  // Waits until no request is in flight (asynchronous clunks included) and the kernel's
-  // asynchronous FORGETs and RELEASEs have arrived (every fid accounted for), for at most a
-  // second, and returns the stats. A leak still shows: it never settles.
-  fuse::MountStats settled() {
-    fuse::MountStats s = mount_->stats();
-    auto busy = [](const fuse::MountStats& st) {
-      return st.tags_in_use != 0 || st.fids_in_use != st.inodes + st.open_files;
-    };
-    for (int i = 0; i < 500 && busy(s); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      s = mount_->stats();
-    }
-    return s;
-  }
-
-  TempDir tmp_;
-  std::string export_, mnt_;
-  std::unique_ptr<ExportServer> server_;
-  std::unique_ptr<fuse::FuseMount> mount_;
-  std::thread loop_;
-};
 
 TEST_F(FidsTest, NoFidLeakOverALongRun) {
   auto base = settled();
@@ -117,27 +49,6 @@ TEST_F(FidsTest, NoFidLeakOverALongRun) {
   // Removed files are forgotten by the kernel: only a handful of inodes remain.
   EXPECT_LT(after.inodes, 50u);
   EXPECT_EQ(after.tags_in_use, 0u);
-}
-
-TEST_F(FidsTest, ForgottenInodesReleaseTheirFids) {
-  for (int i = 0; i < 2000; ++i) write_file(export_ + "/f" + std::to_string(i), "x");
-  struct stat st;
-  for (int i = 0; i < 2000; ++i)
-    ASSERT_EQ(::stat((mnt_ + "/f" + std::to_string(i)).c_str(), &st), 0);
-  auto held = settled();
-  EXPECT_EQ(held.fids_in_use, held.inodes + held.open_files);
-  // Ask the kernel to drop its dentry and inode caches: it forgets, we clunk.
-  std::ofstream drop("/proc/sys/vm/drop_caches");
-  drop << "2" << std::endl;
-  if (!drop.good()) GTEST_SKIP() << "cannot drop caches here";
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  fuse::MountStats after = settled();
-  while (after.inodes > 10 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    after = settled();
-  }
-  EXPECT_LE(after.inodes, 10u);
-  EXPECT_EQ(after.fids_in_use, after.inodes + after.open_files);
 }
 
 // A mount with a small fid budget: the kernel references far more inodes than fids are kept.

@@ -1,0 +1,87 @@
+// The fixture the fid-lifetime tests share: a FuseMount run in this process over a server of ours
+// (or diod), and a way to read the client session's fid counts once the kernel has settled.
+#pragma once
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "fuse/fuse_mount.h"
+#include "harness.h"
+#include "transport/address.h"
+
+namespace ninep::testing {
+
+class FidsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0)
+      GTEST_SKIP() << "needs root and /dev/fuse";
+    ServerKind kind = ninep_can_serve() ? ServerKind::Ours : ServerKind::Diod;
+    if (kind == ServerKind::Diod && find_program("diod").empty())
+      GTEST_SKIP() << "neither `ninep serve` nor diod is available";
+    auto t = TempDir::create("ninep-fuse-fids-");
+    ASSERT_TRUE(t);
+    tmp_ = std::move(*t);
+    export_ = tmp_ / "export";
+    mnt_ = tmp_ / "mnt";
+    ASSERT_EQ(::mkdir(export_.c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir(mnt_.c_str(), 0755), 0);
+    auto s = ExportServer::start(kind, export_);
+    ASSERT_TRUE(s) << s.error().to_string();
+    server_ = std::move(*s);
+    fuse::MountOptions o;
+    auto addr = transport::parse_address(server_->address());
+    ASSERT_TRUE(addr);
+    o.address = *addr;
+    o.aname = server_->aname();
+    o.n_uname = 0;
+    adjust(o);
+    auto m = fuse::FuseMount::create(o, mnt_);
+    ASSERT_TRUE(m) << m.error().to_string();
+    mount_ = std::move(*m);
+    loop_ = std::thread([this] { (void)mount_->run({}, false); });
+    struct stat st;
+    ASSERT_EQ(::stat(mnt_.c_str(), &st), 0);
+  }
+  void TearDown() override {
+    if (mount_) {
+      mount_->stop();
+      if (loop_.joinable()) loop_.join();
+      EXPECT_FALSE(is_fuse_mounted(mnt_));
+      mount_.reset();
+    }
+    server_.reset();
+  }
+
+  virtual void adjust(fuse::MountOptions&) {}
+
+  // Waits until no request is in flight (asynchronous clunks included) and the kernel's
+  // asynchronous FORGETs and RELEASEs have arrived (every fid accounted for), for at most a
+  // second, and returns the stats. A leak still shows: it never settles.
+  fuse::MountStats settled() {
+    fuse::MountStats s = mount_->stats();
+    auto busy = [](const fuse::MountStats& st) {
+      return st.tags_in_use != 0 || st.fids_in_use != st.inodes + st.open_files;
+    };
+    for (int i = 0; i < 500 && busy(s); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      s = mount_->stats();
+    }
+    return s;
+  }
+
+  TempDir tmp_;
+  std::string export_, mnt_;
+  std::unique_ptr<ExportServer> server_;
+  std::unique_ptr<fuse::FuseMount> mount_;
+  std::thread loop_;
+};
+
+}  // namespace ninep::testing

@@ -163,7 +163,7 @@ class Bench {
     std::vector<double> v;
     for (int i = 0; i < o_.runs; ++i) v.push_back(fn());
     Stat s = summarize(v);
-    std::printf("%-44s %12.1f %-7s [%.1f - %.1f]\n", name.c_str(), s.median, unit, s.min, s.max);
+    std::printf("%-44s %12.2f %-7s [%.2f - %.2f]\n", name.c_str(), s.median, unit, s.min, s.max);
     std::fflush(stdout);
   }
 

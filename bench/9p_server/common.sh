@@ -41,29 +41,42 @@ medians() {
 
 # `compare RUNS DIR BASE OTHER BASE_LABEL OTHER_LABEL [bench_9p options...]`: RUNS runs of each
 # bench_9p workload (msize 64 KiB) against the servers at DIR/BASE.sock and DIR/OTHER.sock, taking
-# turns in alternating order, then a table of their medians and the change of OTHER against BASE
-# in each figure's own direction (negative: OTHER is slower).
+# turns in rotating order, then a table of their medians and the change of OTHER against BASE in
+# each figure's own direction (negative: OTHER is slower). With CONTROL=NAME, a third server at
+# DIR/NAME.sock configured as BASE takes its turns too, and a last column gives its change
+# against BASE: what this machine's noise alone makes of two identical servers.
+# WORKLOADS="walk readdir" runs only those (bench_9p --only names).
 compare() {
   _runs=$1 _dir=$2 _base=$3 _other=$4 _bl=$5 _ol=$6
   shift 6
-  for _w in walk write create readdir; do
+  _servers="$_other $_base ${CONTROL:-}"
+  _n=$(echo $_servers | wc -w)
+  for _w in ${WORKLOADS:-walk write create readdir}; do
     _i=0
     while [ $_i -lt "$_runs" ]; do
-      for _k in 0 1; do
-        case $(((_i + _k) % 2)) in
-          0) _t=$_other ;;
-          1) _t=$_base ;;
-        esac
+      _k=0
+      while [ $_k -lt "$_n" ]; do
+        _t=$(echo $_servers | cut -d' ' -f$(((_i + _k) % _n + 1)))
         "$bench" --runs 1 --only "$_w" --msize 65536 "$@" "unix:$_dir/$_t.sock" >>"$_dir/$_t.txt"
+        _k=$((_k + 1))
       done
       _i=$((_i + 1))
     done
   done
-  medians "$_dir/$_other.txt" >"$_dir/a"
   medians "$_dir/$_base.txt" >"$_dir/b"
-  printf '\n%-42s %-8s %12s %12s %8s\n' "workload" "unit" "$_bl" "$_ol" "change"
-  paste -d'|' "$_dir/b" "$_dir/a" | awk -F'|' '{
-    change = ($3 == "ms") ? ($2 / $5 - 1) * 100 : ($5 / $2 - 1) * 100;
-    printf "%-42s %-8s %12.1f %12.1f %+7.1f%%\n", $1, $3, $2, $5, change
-  }'
+  medians "$_dir/$_other.txt" >"$_dir/a"
+  if [ -n "${CONTROL:-}" ]; then
+    medians "$_dir/$CONTROL.txt" >"$_dir/c"
+    printf '\n%-42s %-8s %12s %12s %8s %9s\n' "workload" "unit" "$_bl" "$_ol" "change" "A/A"
+  else
+    cut -d'|' -f1-3 "$_dir/b" >"$_dir/c"
+    printf '\n%-42s %-8s %12s %12s %8s\n' "workload" "unit" "$_bl" "$_ol" "change"
+  fi
+  paste -d'|' "$_dir/b" "$_dir/a" "$_dir/c" | awk -F'|' -v control="${CONTROL:-}" '
+    function change(base, x) { return ($3 == "ms") ? (base / x - 1) * 100 : (x / base - 1) * 100 }
+    {
+      printf "%-42s %-8s %12.2f %12.2f %+7.1f%%", $1, $3, $2, $5, change($2, $5)
+      if (control != "") printf " %+8.1f%%", change($2, $8)
+      printf "\n"
+    }'
 }

@@ -29,30 +29,15 @@ bool ReaddirBuilder::add(const Dirent& d) {
   return true;
 }
 
-Result<std::optional<Dirent>> DirentReader::next() {
+Error DirentReader::malformed() const {
   constexpr std::size_t kFixed = kQidSize + 8 + 1 + 2;
-  std::size_t left = data_.size() - pos_;
-  if (left == 0) return std::nullopt;
-  if (left < kFixed) {
-    return fail(EPROTO, fmt::format("truncated dirent at byte {}: needs {} bytes, {} left", pos_,
-                                    kFixed, left));
-  }
-  const std::uint8_t* p = data_.data() + pos_;
-  Dirent d;
-  d.qid.type = p[0];
-  d.qid.version = load_le32(p + 1);
-  d.qid.path = load_le64(p + 5);
-  d.offset = load_le64(p + 13);
-  d.type = p[21];
-  std::size_t len = load_le16(p + 22);
-  if (len > left - kFixed) {
-    return fail(EPROTO, fmt::format("dirent name of {} bytes at byte {} is longer than the data "
-                                    "({} bytes left)",
-                                    len, pos_ + 22, left - kFixed));
-  }
-  d.name = std::string_view(reinterpret_cast<const char*>(p + kFixed), len);
-  pos_ += kFixed + len;
-  return d;
+  const std::size_t left = data_.size() - pos_;
+  if (left < kFixed)
+    return Error{EPROTO, fmt::format("truncated dirent at byte {}: needs {} bytes, {} left", pos_,
+                                     kFixed, left)};
+  return Error{EPROTO, fmt::format("dirent name of {} bytes at byte {} is longer than the data "
+                                   "({} bytes left)",
+                                   load_le16(data_.data() + pos_ + 22), pos_ + 22, left - kFixed)};
 }
 
 }  // namespace ninep::p9

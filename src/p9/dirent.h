@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "p9/codec.h"
 #include "p9/message.h"
 
 namespace ninep::p9 {
@@ -40,10 +41,28 @@ class ReaddirBuilder {
 class DirentReader {
  public:
   explicit DirentReader(Bytes data) : data_(data) {}
-  // The next entry, std::nullopt at the end, or an error for malformed data.
-  Result<std::optional<Dirent>> next();
+  // The next entry, std::nullopt at the end, or an error for malformed data. Inline: a server
+  // judging a listing by its policy reads every entry of every reply.
+  Result<std::optional<Dirent>> next() {
+    constexpr std::size_t kFixed = kQidSize + 8 + 1 + 2;
+    const std::size_t left = data_.size() - pos_;
+    if (left == 0) return std::nullopt;
+    const std::uint8_t* p = data_.data() + pos_;
+    if (left < kFixed || load_le16(p + 22) > left - kFixed) return std::unexpected(malformed());
+    Dirent d;
+    d.qid.type = p[0];
+    d.qid.version = load_le32(p + 1);
+    d.qid.path = load_le64(p + 5);
+    d.offset = load_le64(p + 13);
+    d.type = p[21];
+    const std::size_t len = load_le16(p + 22);
+    d.name = std::string_view(reinterpret_cast<const char*>(p + kFixed), len);
+    pos_ += kFixed + len;
+    return d;
+  }
 
  private:
+  Error malformed() const;
   Bytes data_;
   std::size_t pos_ = 0;
 };

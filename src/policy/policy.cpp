@@ -71,9 +71,11 @@ bool is_rules(std::string_view text) {
 
 Result<Policy> Policy::from_text(std::string_view text) {
   if (is_rules(text)) {
-    auto program = compile_rules(text);
-    if (!program) return std::unexpected(program.error());
-    return from_program(*program);
+    auto rules = parse_rules(text);
+    if (!rules) return std::unexpected(rules.error());
+    auto p = from_program(compile(*rules));
+    if (p) p->screen_ = NameScreen(*rules);
+    return p;
   }
   auto program = bpf::parse_program(text);
   if (!program)

@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "policy/record.h"
+#include "policy/rules.h"
 
 namespace ninep::policy {
 
@@ -47,12 +48,16 @@ class Policy {
     return policy::decide(vm_.run(record));
   }
 
+  // Whether `name` can change the verdict for records otherwise alike (rules: NameScreen; a
+  // program: always).
+  bool name_may_matter(std::string_view name) const { return screen_.may_matter(name); }
   std::span<const bpf::RawInstruction> program() const { return vm_.program(); }
   bpf::Engine engine() const { return vm_.engine(); }
 
  private:
   explicit Policy(bpf::Vm vm) : vm_(std::move(vm)) {}
   bpf::Vm vm_;
+  NameScreen screen_;
 };
 
 // An export's policy, replaceable while requests run.

@@ -20,6 +20,7 @@
 // every matcher it has matches; within one matcher's list, any value may match.
 #pragma once
 
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -98,6 +99,32 @@ bool path_matches(std::string_view dir, const RequestRecord& record);
 // The file type type= compares: the created type for Tlcreate (S_IFREG), Tmkdir (S_IFDIR),
 // Tsymlink (S_IFLNK) and Tmknod (mode & S_IFMT); file_type for every other request.
 std::uint32_t effective_file_type(const RequestRecord& record);
+
+// Which names can change a verdict. A rule looks at a name through its name= patterns and
+// through path=DIR (the request naming DIR in its parent). A name that starts with no exact or
+// prefix pattern's first two bytes (nor a DIR's last component's) and ends with no suffix
+// pattern's last two matches none of them: every such name gets the verdict the other fields
+// give. A listing judges each of its entries as a walk: the screen spares it running the program
+// for the names no rule mentions.
+class NameScreen {
+ public:
+  NameScreen() = default;  // every name may matter
+  explicit NameScreen(const Rules& rules);
+  bool may_matter(std::string_view name) const {
+    if (all_ || name.size() < 2) return true;
+    return starts_[key(name[0], name[1])] || ends_[key(name[name.size() - 2], name.back())];
+  }
+
+ private:
+  static std::size_t key(char a, char b) {
+    return static_cast<std::size_t>(static_cast<unsigned char>(a)) << 8 |
+           static_cast<unsigned char>(b);
+  }
+  void starts_with(std::string_view text);
+  void ends_with(std::string_view text);
+  bool all_ = true;
+  std::bitset<65536> starts_, ends_;  // by the first (last) two bytes
+};
 
 // Names the language knows, for messages and the docs: the 9P message type of a message name
 // ("Tlopen" -> 12), and an errno's value by name ("EACCES") and name by value.

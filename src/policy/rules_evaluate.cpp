@@ -54,6 +54,39 @@ bool name_matches(const NamePattern& pattern, std::string_view name) {
   return false;
 }
 
+NameScreen::NameScreen(const Rules& rules) : all_(false) {
+  for (const Rule& r : rules.rules) {
+    for (const NamePattern& n : r.names) {
+      if (n.kind == NamePattern::Kind::Suffix)
+        ends_with(n.text);
+      else
+        starts_with(n.text);
+    }
+    for (const std::string& dir : r.paths) {
+      const auto slash = dir.rfind('/');
+      starts_with(slash == std::string::npos ? dir : std::string_view(dir).substr(slash + 1));
+    }
+  }
+}
+
+// A one-byte text marks every pair it begins (ends); a name shorter than two bytes always may
+// matter.
+void NameScreen::starts_with(std::string_view text) {
+  if (text.size() >= 2) {
+    starts_.set(key(text[0], text[1]));
+    return;
+  }
+  for (int b = 0; b < 256; ++b) starts_.set(key(text[0], static_cast<char>(b)));
+}
+
+void NameScreen::ends_with(std::string_view text) {
+  if (text.size() >= 2) {
+    ends_.set(key(text[text.size() - 2], text.back()));
+    return;
+  }
+  for (int b = 0; b < 256; ++b) ends_.set(key(static_cast<char>(b), text.back()));
+}
+
 bool path_matches(std::string_view dir, const RequestRecord& record) {
   // The file is DIR or below it: for a walk or a create, the directory it happens in is.
   if (record.path.starts_with(dir) &&

@@ -235,11 +235,13 @@ std::string child_path(std::string_view dir, std::string_view name) {
 Result<KeptEntries> keep_walkable_entries(Session& s, const Fid& dir,
                                           std::span<std::uint8_t> entries) {
   // Each entry is judged as the walk to it would be. The records differ only in the name: the
-  // directory's is encoded once and each entry's name written into it.
+  // directory's is encoded once and each entry's name written into it. Names no rule can tell
+  // apart (NameScreen) share one verdict, taken for the first of them.
   policy::RequestRecord r = record_for(s, dir, static_cast<std::uint32_t>(p9::Type::Twalk));
   thread_local std::vector<std::uint8_t> record;
   const bool encoded = policy::encode(r, record);
   const policy::Policy& p = dir.exp->policy->current();
+  std::optional<policy::Decision> unnamed;
   KeptEntries out;
   p9::DirentReader reader(entries);
   std::size_t at = 0;
@@ -249,10 +251,16 @@ Result<KeptEntries> keep_walkable_entries(Session& s, const Fid& dir,
     if (!*d) break;
     const std::size_t len = p9::ReaddirBuilder::entry_size((*d)->name);
     r.name = (*d)->name;
-    const policy::Decision verdict =
-        encoded && policy::set_name(record, r.name)
-            ? p.decide_encoded(record)
-            : policy::Decision{policy::Decision::Action::Refuse, ENAMETOOLONG};
+    const bool named = p.name_may_matter(r.name) || r.name.size() > policy::kMaxName;
+    policy::Decision verdict;
+    if (!named && unnamed) {
+      verdict = *unnamed;
+    } else {
+      verdict = encoded && policy::set_name(record, r.name)
+                    ? p.decide_encoded(record)
+                    : policy::Decision{policy::Decision::Action::Refuse, ENAMETOOLONG};
+      if (!named) unnamed = verdict;
+    }
     Judged j = follow(s, *dir.exp, r, verdict);
     if (j.kill) return KeptEntries{0, true};
     if (j.error == 0) {

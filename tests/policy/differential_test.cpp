@@ -146,7 +146,7 @@ RequestRecord random_record(Random& rnd, Strings& s) {
 TEST(PolicyDifferential, ProgramAndEvaluatorAgreeOnRandomRulesAndRecords) {
   Random rnd(20261205);
   constexpr int kRuleSets = 1000, kRecordsPerSet = 100;
-  std::size_t decided_early = 0, total_size = 0, checked = 0;
+  std::size_t decided_early = 0, total_size = 0, checked = 0, screened = 0;
   bpf::testing::Disagreements disagreements;
   for (int set = 0; set < kRuleSets && !disagreements.any(); ++set) {
     std::string text;
@@ -164,8 +164,23 @@ TEST(PolicyDifferential, ProgramAndEvaluatorAgreeOnRandomRulesAndRecords) {
     }
     std::vector<std::uint8_t> packet;
     Strings s;
+    const NameScreen screen(*rules);
     for (int i = 0; i < kRecordsPerSet; ++i) {
       const RequestRecord r = random_record(rnd, s);
+      // A name the screen passes over gets the verdict of any other it passes over.
+      if (!screen.may_matter(s.name)) {
+        for (const char* other : {"zz", "yy", "xx", "9", "_-_"}) {
+          if (screen.may_matter(other)) continue;
+          RequestRecord o = r;
+          o.name = other;
+          EXPECT_EQ(evaluate(*rules, o), evaluate(*rules, r))
+              << "names '" << s.name << "' and '" << other << "', path '" << s.path << "' type "
+              << r.type << "\nrules:\n"
+              << text;
+          ++screened;
+          break;
+        }
+      }
       ASSERT_TRUE(encode(r, packet));
       const Match m = match(*rules, r);
       if (m.rule && *m.rule + 1 < rules->rules.size()) ++decided_early;
@@ -182,13 +197,16 @@ TEST(PolicyDifferential, ProgramAndEvaluatorAgreeOnRandomRulesAndRecords) {
   }
   std::printf(
       "policy differential: %zu records over %d rule sets, %zu engine(s); %zu (%.1f%%) "
-      "decided by a rule other than the last; mean program %.1f instructions\n",
+      "decided by a rule other than the last; mean program %.1f instructions; %zu names "
+      "screened\n",
       checked, kRuleSets, bpf::testing::available_engines().size(), decided_early,
       100.0 * static_cast<double>(decided_early) / static_cast<double>(checked),
-      static_cast<double>(total_size) / kRuleSets);
+      static_cast<double>(total_size) / kRuleSets, screened);
   EXPECT_EQ(checked, static_cast<std::size_t>(kRuleSets) * kRecordsPerSet);
   // The bias works: many records are decided by the rules under test, not the catch-all.
   EXPECT_GT(decided_early * 5, checked);
+  // Names rules never mention are common enough for the screen to be tested on many.
+  EXPECT_GT(screened * 10, checked);
 }
 
 }  // namespace

@@ -74,6 +74,44 @@ TEST(PolicyRules, NameMatchesExactlyByPrefixAndBySuffixAndHidesFromListings) {
   EXPECT_TRUE(exists(e + "/pre-made"));
 }
 
+// Listings run the program only for names some rule mentions (policy::NameScreen); every other
+// name shares one verdict. Names and paths of rules interleaved with thousands of plain names,
+// over several replies, and a listing whose shared verdict is a refusal.
+TEST(PolicyRules, ListingsHideExactlyTheEntriesAWalkWouldBeRefused) {
+  Served s("deny ENOENT walk name=.env,id_*,*.pem\ndeny ENOENT walk path=vault\nallow all\n");
+  ASSERT_TRUE(s.srv);
+  const std::string& e = s.srv->export_dir();
+  std::set<std::string> hidden = {".env", "id_rsa", "id_", "key.pem", ".pem", "vault"};
+  std::set<std::string> seen = {".envx", "xid_rsa", "key.pemx", "vaults", "avault", "i", "m"};
+  for (int i = 0; i < 3000; ++i) seen.insert("plain" + std::to_string(i));
+  for (const auto& n : hidden) write_file(e + "/" + n, "x");
+  for (const auto& n : seen) write_file(e + "/" + n, "x");
+  auto session = s.srv->connect();
+  ASSERT_TRUE(session);
+  auto root = attach(*session);
+  auto names = listed(root, {});
+  names.erase(".");
+  names.erase("..");
+  EXPECT_EQ(names, seen);
+  for (const auto& n : hidden) EXPECT_EQ(code(root.walk({n})), ENOENT) << n;
+}
+
+TEST(PolicyRules, AListingWhoseEveryEntryIsRefusedIsEmpty) {
+  // A walk's file type is that of the directory walked from: every walk is refused.
+  Served s("deny ENOENT walk type=dir\nallow all\n");
+  ASSERT_TRUE(s.srv);
+  const std::string& e = s.srv->export_dir();
+  for (int i = 0; i < 3000; ++i) write_file(e + "/f" + std::to_string(i), "x");
+  auto session = s.srv->connect();
+  ASSERT_TRUE(session);
+  auto root = attach(*session);
+  EXPECT_EQ(code(root.walk({"f1"})), ENOENT);
+  auto names = listed(root, {});
+  names.erase(".");
+  names.erase("..");
+  EXPECT_TRUE(names.empty()) << names.size() << " listed, first " << *names.begin();
+}
+
 TEST(PolicyRules, PathMatchesInsideTheDirectoryAndTheWalkIntoItNotASibling) {
   Served s("deny EPERM create path=box\ndeny ENOENT walk path=vault\nallow all\n");
   ASSERT_TRUE(s.srv);

@@ -38,6 +38,10 @@ class Scheduler {
   bool withdraw(Request* r);
   // A running request that must wait (a blocking Tlock): retried after a growing delay.
   void park(Request* r);
+  // A running request that waits for wake_waiting() (a read of change events), not a timer.
+  void park_until_woken(Request* r);
+  // Queues again every request parked by park_until_woken().
+  void wake_waiting();
   // A running request is done.
   void finished();
   // Hands every queued and parked request to `drop`, and forgets them.

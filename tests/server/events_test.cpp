@@ -1,0 +1,393 @@
+// Change events (docs/events.md): `<aname>#events` subscriptions to an export served in process,
+// read through the client library (client/events.h) while the host (or another connection)
+// changes files.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "client/events.h"
+#include "harness.h"
+#include "server/localfs/localfs.h"
+
+namespace ninep::servertest {
+namespace {
+
+using namespace std::chrono_literals;
+using p9::Event;
+using p9::EventKind;
+
+std::string uname() {
+  return std::to_string(::getuid());
+}
+
+// One connection holding a subscription and a root fid (walks through it make directories
+// watched).
+struct Subscriber {
+  std::shared_ptr<client::Session> session;
+  client::Fid root;
+  std::optional<client::EventStream> events;
+  std::vector<Event> seen;  // every event read so far
+
+  explicit Subscriber(InProcessServer& srv, std::string_view aname = "") {
+    auto s = srv.connect();
+    EXPECT_TRUE(s) << s.error().to_string();
+    if (!s) return;
+    session = *s;
+    auto ev = client::EventStream::open(session, uname(), aname, ::getuid());
+    EXPECT_TRUE(ev) << ev.error().to_string();
+    if (ev) events.emplace(std::move(*ev));
+    auto r = session->attach(uname(), "", ::getuid());
+    EXPECT_TRUE(r) << r.error().to_string();
+    if (r) root = std::move(*r);
+  }
+
+  // Reads until an event satisfies `pred` (5 s at most).
+  template <typename Pred>
+  std::optional<Event> wait_for(Pred pred) {
+    for (const Event& e : seen)
+      if (pred(e)) return e;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (events && std::chrono::steady_clock::now() < deadline) {
+      client::CallOptions o;
+      o.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (o.timeout.count() <= 0) break;
+      auto batch = events->next(o);
+      if (!batch) {
+        if (batch.error().code != ETIMEDOUT) ADD_FAILURE() << batch.error().to_string();
+        return std::nullopt;
+      }
+      for (Event& e : *batch) {
+        seen.push_back(e);
+        if (pred(e)) return e;
+      }
+    }
+    return std::nullopt;
+  }
+
+  p9::Qid walk_qid(std::string_view path) {
+    auto f = root.walk_path(path);
+    EXPECT_TRUE(f) << path << ": " << f.error().to_string();
+    return f ? f->qid() : p9::Qid{};
+  }
+};
+
+auto is(EventKind k, std::string_view path, std::string_view name) {
+  return [=](const Event& e) { return e.kind == k && e.path == path && e.name == name; };
+}
+
+std::string host(InProcessServer& s, const std::string& rel) {
+  return s.export_dir() + "/" + rel;
+}
+
+server::localfs::LocalFs& localfs_of(InProcessServer& s) {
+  return dynamic_cast<server::localfs::LocalFs&>(*s.server().exports().front().backend);
+}
+
+TEST(Events, HostCreatesAFile) {
+  auto srv = InProcessServer::start();
+  Subscriber sub(*srv);
+  write_file(host(*srv, "f"), "x");
+  auto e = sub.wait_for(is(EventKind::Create, "", "f"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->flags & p9::kEventIsDir, 0);
+  EXPECT_EQ(e->dir_qid.path, sub.root.qid().path);
+  EXPECT_EQ(e->qid.path, sub.walk_qid("f").path);
+  EXPECT_EQ(e->qid.type, p9::kQtFile);
+}
+
+TEST(Events, HostMakesADirectoryInAWatchedOne) {
+  auto srv = InProcessServer::start();
+  ASSERT_EQ(::mkdir(host(*srv, "d").c_str(), 0755), 0);
+  Subscriber sub(*srv);
+  auto d = sub.root.walk({"d"});  // makes d watched
+  ASSERT_TRUE(d);
+  ASSERT_EQ(::mkdir(host(*srv, "d/sub").c_str(), 0755), 0);
+  auto e = sub.wait_for(is(EventKind::Create, "d", "sub"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->flags & p9::kEventIsDir, p9::kEventIsDir);
+  EXPECT_EQ(e->dir_qid.path, d->qid().path);
+  EXPECT_EQ(e->qid, sub.walk_qid("d/sub"));
+}
+
+TEST(Events, HostUnlinksAFile) {
+  auto srv = InProcessServer::start();
+  write_file(host(*srv, "f"), "x");
+  Subscriber sub(*srv);
+  ASSERT_EQ(::unlink(host(*srv, "f").c_str()), 0);
+  auto e = sub.wait_for(is(EventKind::Remove, "", "f"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->qid, p9::Qid{});
+  EXPECT_EQ(e->flags & p9::kEventIsDir, 0);
+  EXPECT_EQ(e->dir_qid.path, sub.root.qid().path);
+}
+
+TEST(Events, HostRemovesADirectory) {
+  auto srv = InProcessServer::start();
+  ASSERT_EQ(::mkdir(host(*srv, "d").c_str(), 0755), 0);
+  Subscriber sub(*srv);
+  ASSERT_EQ(::rmdir(host(*srv, "d").c_str()), 0);
+  auto e = sub.wait_for(is(EventKind::Remove, "", "d"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->flags & p9::kEventIsDir, p9::kEventIsDir);
+  EXPECT_EQ(e->qid, p9::Qid{});
+}
+
+TEST(Events, HostRenamesWithinADirectory) {
+  auto srv = InProcessServer::start();
+  write_file(host(*srv, "a"), "x");
+  Subscriber sub(*srv);
+  ASSERT_EQ(::rename(host(*srv, "a").c_str(), host(*srv, "b").c_str()), 0);
+  auto e = sub.wait_for(is(EventKind::Rename, "", "a"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->to_path, "");
+  EXPECT_EQ(e->to_name, "b");
+  EXPECT_EQ(e->qid, sub.walk_qid("b"));
+  EXPECT_EQ(e->dir_qid.path, sub.root.qid().path);
+  EXPECT_EQ(e->to_dir_qid.path, sub.root.qid().path);
+}
+
+TEST(Events, HostRenamesAcrossTwoWatchedDirectoriesAsOneRecord) {
+  auto srv = InProcessServer::start();
+  ASSERT_EQ(::mkdir(host(*srv, "d1").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(host(*srv, "d2").c_str(), 0755), 0);
+  write_file(host(*srv, "d1/x"), "x");
+  Subscriber sub(*srv);
+  auto d1 = sub.root.walk({"d1"});
+  auto d2 = sub.root.walk({"d2"});
+  ASSERT_TRUE(d1 && d2);
+  ASSERT_EQ(::rename(host(*srv, "d1/x").c_str(), host(*srv, "d2/y").c_str()), 0);
+  auto e = sub.wait_for(is(EventKind::Rename, "d1", "x"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->to_path, "d2");
+  EXPECT_EQ(e->to_name, "y");
+  EXPECT_EQ(e->dir_qid.path, d1->qid().path);
+  EXPECT_EQ(e->to_dir_qid.path, d2->qid().path);
+  EXPECT_EQ(e->qid, sub.walk_qid("d2/y"));
+  // Not also a removal and a creation.
+  for (const Event& x : sub.seen) {
+    EXPECT_FALSE(x.kind == EventKind::Remove && x.name == "x");
+    EXPECT_FALSE(x.kind == EventKind::Create && x.name == "y");
+  }
+}
+
+TEST(Events, ARenamedWatchedDirectoryKeepsItsPath) {
+  auto srv = InProcessServer::start();
+  ASSERT_EQ(::mkdir(host(*srv, "old").c_str(), 0755), 0);
+  Subscriber sub(*srv);
+  ASSERT_TRUE(sub.root.walk({"old"}));
+  ASSERT_EQ(::rename(host(*srv, "old").c_str(), host(*srv, "new").c_str()), 0);
+  ASSERT_TRUE(sub.wait_for(is(EventKind::Rename, "", "old")));
+  write_file(host(*srv, "new/f"), "x");
+  auto e = sub.wait_for(is(EventKind::Create, "new", "f"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->qid.path, sub.walk_qid("new/f").path);  // its version: before the data came
+}
+
+TEST(Events, HostChmodIsAttrib) {
+  auto srv = InProcessServer::start();
+  write_file(host(*srv, "f"), "x");
+  Subscriber sub(*srv);
+  ASSERT_EQ(::chmod(host(*srv, "f").c_str(), 0600), 0);
+  auto e = sub.wait_for(is(EventKind::Attrib, "", "f"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->qid, sub.walk_qid("f"));
+}
+
+TEST(Events, HostWriteIsModify) {
+  auto srv = InProcessServer::start();
+  write_file(host(*srv, "f"), "x");
+  Subscriber sub(*srv);
+  {
+    UniqueFd fd(::open(host(*srv, "f").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    ASSERT_TRUE(fd);
+    ASSERT_EQ(::write(fd.get(), "more", 4), 4);
+  }
+  const p9::Qid now = sub.walk_qid("f");
+  auto e = sub.wait_for(
+      [&](const Event& x) { return x.kind == EventKind::Modify && x.name == "f" && x.qid == now; });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->path, "");
+}
+
+TEST(Events, AChangeThroughAnotherConnectionIsDelivered) {
+  auto srv = InProcessServer::start();
+  Subscriber sub(*srv);
+  auto other = srv->connect();
+  ASSERT_TRUE(other);
+  auto root = (*other)->attach(uname(), "", ::getuid());
+  ASSERT_TRUE(root);
+  auto dir = root->clone();
+  ASSERT_TRUE(dir);
+  ASSERT_TRUE(dir->lcreate("made", p9::kORdwr, 0644, 0));
+  auto e = sub.wait_for(is(EventKind::Create, "", "made"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->qid.path, sub.walk_qid("made").path);
+}
+
+TEST(Events, AFlushedWaitingReadAnswersAtOnceAndTheSubscriptionGoesOn) {
+  auto srv = InProcessServer::start();
+  Subscriber sub(*srv);
+  client::CallOptions o;
+  o.timeout = 200ms;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto none = sub.events->next(o);  // nothing happens: flushed after 200 ms
+  ASSERT_FALSE(none);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_TRUE(sub.session->connected());
+  write_file(host(*srv, "after"), "x");
+  EXPECT_TRUE(sub.wait_for(is(EventKind::Create, "", "after")));
+}
+
+std::size_t rss_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6));
+  return 0;
+}
+
+TEST(Events, ASubscriberThatNeverReadsCannotMakeTheServerGrow) {
+  auto srv = InProcessServer::start();
+  write_file(host(*srv, "a"), "x");
+  write_file(host(*srv, "b"), "x");
+  Subscriber sub(*srv);
+  const std::size_t before = rss_kib();
+  const std::string a = host(*srv, "a"), b = host(*srv, "b");
+  for (int i = 0; i < 50000; ++i) {  // 100000 changes, alternating so none merges with the last
+    ASSERT_EQ(::chmod(a.c_str(), (i & 1) ? 0600 : 0644), 0);
+    ASSERT_EQ(::chmod(b.c_str(), (i & 1) ? 0600 : 0644), 0);
+  }
+  std::this_thread::sleep_for(1s);  // the server takes in what the kernel queued
+  EXPECT_LT(rss_kib(), before + 32 * 1024) << "KiB before: " << before;
+  auto batch = sub.events->next();
+  ASSERT_TRUE(batch) << batch.error().to_string();
+  ASSERT_FALSE(batch->empty());
+  EXPECT_EQ(batch->front().kind, EventKind::Overflow);
+  // And it goes on.
+  write_file(host(*srv, "later"), "x");
+  EXPECT_TRUE(sub.wait_for(is(EventKind::Create, "", "later")));
+}
+
+TEST(Events, TheWatchBudgetDropsTheLeastRecentlyUsed) {
+  InProcessServer::Options opts;
+  opts.config.max_watches = 4;
+  auto srv = InProcessServer::start(std::move(opts));
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(::mkdir(host(*srv, "d" + std::to_string(i)).c_str(), 0755), 0);
+  Subscriber sub(*srv);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(sub.root.walk({"d" + std::to_string(i)}));
+    EXPECT_LE(localfs_of(*srv).watch_count(), 4u);
+  }
+  EXPECT_EQ(localfs_of(*srv).watch_count(), 4u);
+  std::set<std::string> unwatched;
+  sub.wait_for([&](const Event& e) {
+    if (e.kind == EventKind::Unwatched) unwatched.insert(e.path);
+    return unwatched.size() == 7;  // the root and the last three stay
+  });
+  EXPECT_EQ(unwatched, (std::set<std::string>{"d0", "d1", "d2", "d3", "d4", "d5", "d6"}));
+  // The root and the most recent stay watched.
+  write_file(host(*srv, "d9/f"), "x");
+  EXPECT_TRUE(sub.wait_for(is(EventKind::Create, "d9", "f")));
+}
+
+TEST(Events, ClunkEndsTheSubscriptionAndTheWatching) {
+  auto srv = InProcessServer::start();
+  {
+    Subscriber sub(*srv);
+    EXPECT_EQ(localfs_of(*srv).watch_count(), 1u);  // the root
+    ASSERT_TRUE(sub.events->close());
+    EXPECT_EQ(localfs_of(*srv).watch_count(), 0u);
+  }
+  Subscriber again(*srv);
+  write_file(host(*srv, "f"), "x");
+  EXPECT_TRUE(again.wait_for(is(EventKind::Create, "", "f")));
+}
+
+TEST(Events, AConnectionClosedWithAWaitingReadLeavesNothing) {
+  auto srv = InProcessServer::start();
+  const auto held = srv->server().budget().total(server::Budget::kBytes);
+  {
+    auto fd = srv->connect_raw();
+    ASSERT_TRUE(fd);
+    RawClient raw(std::move(*fd));
+    raw.handshake(65536, 0);
+    ASSERT_TRUE(raw.send(1, p9::Tattach{1, p9::kNoFid, "root", "#events", 0}));
+    auto r = raw.recv();
+    ASSERT_TRUE(r);
+    ASSERT_EQ(lerror(*r), -1);
+    ASSERT_TRUE(raw.send(2, p9::Tlopen{1, p9::kORdonly}));
+    r = raw.recv();
+    ASSERT_TRUE(r);
+    ASSERT_EQ(lerror(*r), -1);
+    ASSERT_TRUE(raw.send(3, p9::Tread{1, 0, 4096}));
+    EXPECT_FALSE(raw.recv(200));  // waits
+  }
+  for (int i = 0; i < 500 && srv->server().connection_count() > 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(srv->server().connection_count(), 0u);
+  EXPECT_EQ(localfs_of(*srv).watch_count(), 0u);
+  EXPECT_EQ(srv->server().budget().total(server::Budget::kBytes), held);
+}
+
+TEST(Events, TheSubscriptionFidIsASyntheticReadOnlyFile) {
+  auto srv = InProcessServer::start();
+  auto s = srv->connect();
+  ASSERT_TRUE(s);
+  auto f = (*s)->attach(uname(), "export#events", ::getuid());
+  ASSERT_TRUE(f) << f.error().to_string();
+  EXPECT_EQ(f->qid().type, p9::kQtFile);
+  auto attr = f->getattr();
+  ASSERT_TRUE(attr) << attr.error().to_string();
+  EXPECT_EQ(attr->mode & S_IFMT, static_cast<std::uint32_t>(S_IFREG));
+  auto walked = f->walk({"x"});
+  ASSERT_FALSE(walked);
+  EXPECT_EQ(walked.error().code, EBADF);
+  auto w = f->lopen(p9::kOWronly);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, EACCES);
+  std::uint8_t buf[64];
+  auto unopened = f->read_some(0, buf);
+  ASSERT_FALSE(unopened);
+  EXPECT_EQ(unopened.error().code, EBADF);
+  ASSERT_TRUE(f->lopen(p9::kORdonly));
+  // A count too small for the next record.
+  write_file(host(*srv, "a-name-long-enough"), "x");
+  std::this_thread::sleep_for(200ms);
+  auto tiny = f->read_some(0, std::span<std::uint8_t>(buf, 8));
+  ASSERT_FALSE(tiny);
+  EXPECT_EQ(tiny.error().code, EMSGSIZE);
+  auto unknown = (*s)->attach(uname(), "nope#events", ::getuid());
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ENOENT);
+}
+
+// `ninep serve` in its own process, with its default confinement (sandbox, seccomp filter in
+// kill mode): watching works there too.
+TEST(Events, DeliveredByTheConfinedServerProcess) {
+  auto target = make_target("ninep-process");
+  auto s = target->connect();
+  ASSERT_TRUE(s) << s.error().to_string();
+  auto ev = client::EventStream::open(*s, uname(), target->aname(), ::getuid());
+  ASSERT_TRUE(ev) << ev.error().to_string() << "\n" << target->log();
+  write_file(target->host("made"), "x");
+  client::CallOptions o;
+  o.timeout = 5s;
+  auto batch = ev->next(o);
+  ASSERT_TRUE(batch) << batch.error().to_string() << "\n" << target->log();
+  ASSERT_FALSE(batch->empty());
+  EXPECT_EQ(batch->front().kind, EventKind::Create);
+  EXPECT_EQ(batch->front().name, "made");
+}
+
+}  // namespace
+}  // namespace ninep::servertest

@@ -3,11 +3,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <stop_token>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "client/fid.h"
+#include "client/listing.h"
+#include "client/remote.h"
 #include "client/session.h"
 #include "common/error.h"
 #include "p9/events.h"
@@ -35,5 +40,23 @@ class EventStream {
   Fid fid_;
   std::vector<std::uint8_t> buf_;
 };
+
+// The remote path (relative to the export root, no leading '/') an event is about: the entry,
+// or the directory itself for a record without a name ("" for the root).
+std::string event_path(const p9::Event& e);
+// True when `e` is about `path` or something below it (a RENAME: either side); OVERFLOW always.
+// `path` as event_path() gives them; "" is the whole export.
+bool event_below(const p9::Event& e, std::string_view path);
+// One line (no newline) for `ninep watch`: "CREATE dir/name", "RENAME dir/a -> dir2/b",
+// "OVERFLOW", "UNWATCHED dir" ("/" for the root); or one JSON object (Output::Json) with
+// "event", "path", "dir" (bool), "qid" {type, version, path}, and "to" for a RENAME. Bytes of names
+// that are not UTF-8 become U+FFFD in JSON.
+std::string format_event(const p9::Event& e, Output output);
+
+// `ninep watch`: subscribes (aname and identity from `opts`), walks `remote.root` to `path`
+// so that it is watched, and hands `each` every event at or below `path` until `stop` is
+// requested (then returns success) or the subscription fails (the error, naming the address).
+Result<void> watch_path(const Remote& remote, const RemoteOptions& opts, std::string_view path,
+                        std::stop_token stop, const std::function<void(const p9::Event&)>& each);
 
 }  // namespace ninep::client

@@ -2,7 +2,11 @@
 // read through the client library (client/events.h) while the host (or another connection)
 // changes files.
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +20,9 @@
 #include "client/events.h"
 #include "harness.h"
 #include "server/localfs/localfs.h"
+#include "server_process.h"
+
+extern char** environ;
 
 namespace ninep::servertest {
 namespace {
@@ -387,6 +394,107 @@ TEST(Events, DeliveredByTheConfinedServerProcess) {
   ASSERT_FALSE(batch->empty());
   EXPECT_EQ(batch->front().kind, EventKind::Create);
   EXPECT_EQ(batch->front().name, "made");
+}
+
+// `ninep watch` as a user runs it, against `ninep serve`: its standard output read through a
+// pipe.
+class WatchCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto d = testing::TempDir::create("ninep-watch-");
+    ASSERT_TRUE(d);
+    dir_ = std::move(*d);
+    exp_ = dir_ / "export";
+    ASSERT_EQ(::mkdir(exp_.c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir((exp_ + "/d").c_str(), 0755), 0);
+    testing::ServerProcess::Options o;
+    o.argv = {NINEP_BINARY,     "serve",    "--no-root-squash",         "--export",
+              "export=" + exp_, "--listen", "unix:" + (dir_ / "s.sock")};
+    o.socket_path = dir_ / "s.sock";
+    o.log_path = dir_ / "serve.log";
+    auto p = testing::ServerProcess::start(std::move(o));
+    ASSERT_TRUE(p) << p.error().to_string();
+    server_ = std::move(*p);
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void start_watch(std::vector<std::string> args) {
+    int fds[2];
+    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    out_ = UniqueFd(fds[0]);
+    UniqueFd w(fds[1]);
+    std::vector<std::string> argv = {NINEP_BINARY, "watch"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, w.get(), 1);
+    const std::string err = dir_ / "watch.err";
+    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ASSERT_EQ(::posix_spawn(&pid_, cargv[0], &fa, nullptr, cargv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+  }
+
+  // Makes files in d/ until the command prints a line (it needs a moment to subscribe and walk);
+  // returns what it printed by then.
+  std::string first_output() {
+    std::string got;
+    for (int i = 0; i < 50 && got.find('\n') == std::string::npos; ++i) {
+      write_file(exp_ + "/outside" + std::to_string(i), "x");
+      write_file(exp_ + "/d/f" + std::to_string(i), "x");
+      pollfd p{out_.get(), POLLIN, 0};
+      if (::poll(&p, 1, 200) == 1) {
+        char buf[4096];
+        const ssize_t n = ::read(out_.get(), buf, sizeof buf);
+        if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+    return got;
+  }
+
+  int wait_exit() {
+    for (int i = 0; i < 1000; ++i) {
+      int st = 0;
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+  std::string err() const { return read_file(dir_ / "watch.err"); }
+
+  testing::TempDir dir_;
+  std::string exp_;
+  testing::ServerProcess server_;
+  UniqueFd out_;
+  pid_t pid_ = -1;
+};
+
+TEST_F(WatchCommand, PrintsEventsBelowThePathUntilInterrupted) {
+  start_watch({"unix:" + (dir_ / "s.sock"), "/d"});
+  const std::string got = first_output();
+  EXPECT_TRUE(got.starts_with("CREATE d/f")) << got << err();
+  EXPECT_EQ(got.find("outside"), std::string::npos) << got;
+  ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(wait_exit(), 0) << err();
+}
+
+TEST_F(WatchCommand, JsonLinesAndAClearErrorWhenTheServerGoesAway) {
+  start_watch({"--json", "unix:" + (dir_ / "s.sock")});
+  const std::string got = first_output();
+  EXPECT_TRUE(got.starts_with("{\"dir\":false,\"event\":\"CREATE\",\"path\":\"outside")) << got;
+  server_.stop();
+  EXPECT_EQ(wait_exit(), 1);
+  EXPECT_NE(err().find("ninep watch: "), std::string::npos) << err();
 }
 
 }  // namespace

@@ -4,10 +4,7 @@
 // this thread sees both halves of; a watched directory moved where it cannot follow is dropped
 // (an Unwatched event), as is one removed.
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <unistd.h>
 
 #include <list>
 #include <thread>
@@ -16,6 +13,7 @@
 
 #include "server/localfs/host_path.h"
 #include "server/localfs/localfs.h"
+#include "transport/stream.h"
 
 namespace ninep::server::localfs {
 
@@ -42,17 +40,20 @@ bool below(std::string_view path, std::string_view dir) {
 
 class LocalFs::Watcher {
  public:
-  Watcher(LocalFs& fs, UniqueFd inotify, UniqueFd stop, ChangeSink sink, std::size_t max)
+  // The inotify descriptor is read as a transport::Stream: interrupt() wakes the thread.
+  Watcher(LocalFs& fs, UniqueFd inotify, ChangeSink sink, std::size_t max)
       : fs_(fs),
         ino_(std::move(inotify)),
-        stop_(std::move(stop)),
         sink_(std::move(sink)),
         max_(std::max<std::size_t>(1, max)) {}
 
   ~Watcher() {
-    const std::uint64_t one = 1;
-    if (::write(stop_.get(), &one, sizeof one) < 0) {
-      // An eventfd write fails only on overflow: the thread is woken either way.
+    ino_.interrupt();
+    {
+      // Each removal queues an IN_IGNORED: that wakes the thread too, should the stream have
+      // had no descriptor left for its own wake-up.
+      std::lock_guard lk(mu_);
+      for (const auto& [wd, w] : watches_) ::inotify_rm_watch(ino_.fd(), wd);
     }
     if (thread_.joinable()) thread_.join();
   }
@@ -69,7 +70,7 @@ class LocalFs::Watcher {
     if (!rel) return std::unexpected(rel.error());
     std::string path(*rel);
     std::lock_guard lk(mu_);
-    const int wd = ::inotify_add_watch(ino_.get(), ProcFdPath(fd).c_str(), kMask);
+    const int wd = ::inotify_add_watch(ino_.fd(), ProcFdPath(fd).c_str(), kMask);
     if (wd < 0) return fail_errno("inotify_add_watch");
     auto it = watches_.find(wd);
     if (it != watches_.end()) {
@@ -89,7 +90,7 @@ class LocalFs::Watcher {
     watches_.emplace(wd, std::move(w));
     while (watches_.size() > max_ && !lru_.empty()) {
       const int victim = lru_.back();
-      ::inotify_rm_watch(ino_.get(), victim);
+      ::inotify_rm_watch(ino_.fd(), victim);
       drop(victim, out);
     }
     return {};
@@ -211,7 +212,7 @@ class LocalFs::Watcher {
         for (auto& [wd, x] : watches_)
           if (below(x.path, gone) && wd != root_wd_) victims.push_back(wd);
         for (int v : victims) {
-          ::inotify_rm_watch(ino_.get(), v);
+          ::inotify_rm_watch(ino_.fd(), v);
           drop(v, out);
         }
         continue;
@@ -254,28 +255,21 @@ class LocalFs::Watcher {
   }
 
   void run() {
-    std::vector<char> buf(64 * 1024);
+    // Aligned for inotify_event; inotify hands out whole events only.
+    std::vector<std::uint64_t> buf(64 * 1024 / sizeof(std::uint64_t));
+    const std::span<std::uint8_t> bytes(reinterpret_cast<std::uint8_t*>(buf.data()),
+                                        buf.size() * sizeof(std::uint64_t));
     for (;;) {
-      pollfd fds[2] = {{ino_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        return;
-      }
-      if (fds[1].revents != 0) return;
-      const ssize_t n = ::read(ino_.get(), buf.data(), buf.size());
-      if (n <= 0) {
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        return;
-      }
+      auto n = ino_.read(bytes);
+      if (!n || *n == 0) return;  // interrupted (stopping), or the descriptor failed
       std::vector<p9::Event> out;
-      handle(buf.data(), static_cast<std::size_t>(n), out);
+      handle(reinterpret_cast<const char*>(bytes.data()), *n, out);
       emit(out);
     }
   }
 
   LocalFs& fs_;
-  UniqueFd ino_;
-  UniqueFd stop_;
+  transport::Stream ino_;
   const ChangeSink sink_;
   const std::size_t max_;
   std::mutex mu_;  // watches_, lru_, root_wd_, followed_
@@ -293,10 +287,8 @@ void LocalFs::WatcherDelete::operator()(Watcher* w) const {
 Result<void> LocalFs::start_watching(ChangeSink sink, std::size_t max_watches) {
   UniqueFd ino(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (!ino) return fail_errno("inotify_init1");
-  UniqueFd stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!stop) return fail_errno("eventfd");
   std::unique_ptr<Watcher, WatcherDelete> w(
-      new Watcher(*this, std::move(ino), std::move(stop), std::move(sink), max_watches));
+      new Watcher(*this, std::move(ino), std::move(sink), max_watches));
   std::vector<p9::Event> none;
   if (auto r = w->add(root_.get(), none); !r) return r;
   w->start();

@@ -378,6 +378,28 @@ TEST(Events, TheSubscriptionFidIsASyntheticReadOnlyFile) {
   EXPECT_EQ(unknown.error().code, ENOENT);
 }
 
+TEST(Events, OnlyWhoMayListTheExportRootMaySubscribe) {
+  if (::getuid() != 0) GTEST_SKIP() << "needs root (identities are switched)";
+  InProcessServer::Options opts;
+  opts.config.identity.squash = server::Squash::Root;  // uid 0 becomes nobody
+  auto srv = InProcessServer::start(std::move(opts));
+  ASSERT_EQ(::chmod(srv->export_dir().c_str(), 0700), 0);
+  auto s = srv->connect();
+  ASSERT_TRUE(s);
+  auto refused = client::EventStream::open(*s, "root", "", 0);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, EACCES);
+  ASSERT_EQ(::chmod(srv->export_dir().c_str(), 0755), 0);
+  auto ev = client::EventStream::open(*s, "root", "", 0);
+  ASSERT_TRUE(ev) << ev.error().to_string();
+  write_file(host(*srv, "f"), "x");
+  client::CallOptions o;
+  o.timeout = 5s;
+  auto batch = ev->next(o);
+  ASSERT_TRUE(batch) << batch.error().to_string();
+  EXPECT_EQ(batch->front().name, "f");
+}
+
 // `ninep serve` in its own process, with its default confinement (sandbox, seccomp filter in
 // kill mode): watching works there too.
 TEST(Events, DeliveredByTheConfinedServerProcess) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -376,6 +377,23 @@ TEST(Events, TheSubscriptionFidIsASyntheticReadOnlyFile) {
   auto unknown = (*s)->attach(uname(), "nope#events", ::getuid());
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ENOENT);
+}
+
+TEST(Events, SeveralSubscribersReadingConcurrentlyEachSeeEveryChangeThrough) {
+  auto srv = InProcessServer::start();
+  constexpr int kSubscribers = 4;
+  std::vector<std::unique_ptr<Subscriber>> subs;
+  for (int i = 0; i < kSubscribers; ++i) subs.push_back(std::make_unique<Subscriber>(*srv));
+  std::vector<std::thread> readers;
+  std::atomic<int> saw_last{0};
+  for (auto& s : subs)
+    readers.emplace_back([&saw_last, sub = s.get()] {
+      if (sub->wait_for(is(EventKind::Create, "", "last"))) ++saw_last;
+    });
+  for (int i = 0; i < 500; ++i) write_file(host(*srv, "f" + std::to_string(i)), "x");
+  write_file(host(*srv, "last"), "x");
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(saw_last.load(), kSubscribers);
 }
 
 TEST(Events, OnlyWhoMayListTheExportRootMaySubscribe) {

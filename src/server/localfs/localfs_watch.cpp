@@ -261,8 +261,19 @@ class LocalFs::Watcher {
                                         buf.size() * sizeof(std::uint64_t));
     for (;;) {
       auto n = ino_.read(bytes);
-      if (!n || *n == 0) return;  // interrupted (stopping), or the descriptor failed
       std::vector<p9::Event> out;
+      if (!n || *n == 0) {
+        if (ino_.interrupted()) return;  // stopping
+        // The descriptor failed: nothing is watched any more, and subscribers are told so.
+        {
+          std::lock_guard lk(mu_);
+          std::vector<int> all;
+          for (const auto& [wd, w] : watches_) all.push_back(wd);
+          for (int wd : all) drop(wd, out);
+        }
+        emit(out);
+        return;
+      }
       handle(reinterpret_cast<const char*>(bytes.data()), *n, out);
       emit(out);
     }

@@ -73,10 +73,11 @@ struct Subscriber {
         if (batch.error().code != ETIMEDOUT) ADD_FAILURE() << batch.error().to_string();
         return std::nullopt;
       }
-      for (Event& e : *batch) {
-        seen.push_back(e);
-        if (pred(e)) return e;
-      }
+      // The whole batch is kept: a later wait_for may look for what came with this one.
+      const std::size_t from = seen.size();
+      seen.insert(seen.end(), batch->begin(), batch->end());
+      for (std::size_t k = from; k < seen.size(); ++k)
+        if (pred(seen[k])) return seen[k];
     }
     return std::nullopt;
   }
@@ -198,6 +199,21 @@ TEST(Events, ARenamedWatchedDirectoryKeepsItsPath) {
   auto e = sub.wait_for(is(EventKind::Create, "new", "f"));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->qid.path, sub.walk_qid("new/f").path);  // its version: before the data came
+}
+
+TEST(Events, AWatchedDirectoryMovedOutOfTheExportIsUnwatched) {
+  auto srv = InProcessServer::start();
+  ASSERT_EQ(::mkdir(host(*srv, "d").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(host(*srv, "d/sub").c_str(), 0755), 0);
+  Subscriber sub(*srv);
+  ASSERT_TRUE(sub.root.walk({"d", "sub"}));
+  ASSERT_TRUE(sub.root.walk({"d"}));
+  EXPECT_EQ(localfs_of(*srv).watch_count(), 3u);
+  ASSERT_EQ(::rename(host(*srv, "d").c_str(), (srv->root() + "/away").c_str()), 0);
+  EXPECT_TRUE(sub.wait_for(is(EventKind::Remove, "", "d")));
+  EXPECT_TRUE(sub.wait_for(is(EventKind::Unwatched, "d", "")));
+  EXPECT_TRUE(sub.wait_for(is(EventKind::Unwatched, "d/sub", "")));
+  EXPECT_EQ(localfs_of(*srv).watch_count(), 1u);
 }
 
 TEST(Events, HostChmodIsAttrib) {

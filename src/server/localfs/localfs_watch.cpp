@@ -125,6 +125,7 @@ class LocalFs::Watcher {
     e.path = it->second.path;
     if (it->second.in_lru) lru_.erase(it->second.lru);
     watches_.erase(it);
+    followed_.erase(wd);
     out.push_back(std::move(e));
   }
 
@@ -162,26 +163,27 @@ class LocalFs::Watcher {
   void moved(const std::string& from, const std::string& to) {
     for (auto& [wd, w] : watches_) {
       if (!below(w.path, from) || wd == root_wd_) continue;
+      // Only the moved directory itself gets an IN_MOVE_SELF (which this makes no news).
+      if (w.path.size() == from.size()) followed_.insert(wd);
       w.path = to + w.path.substr(from.size());
-      followed_.insert(wd);
     }
   }
 
   void handle(const char* buf, std::size_t len, std::vector<p9::Event>& out) {
     std::lock_guard lk(mu_);
-    p9::Event last;
-    bool have_last = false;
     auto push = [&](p9::Event e) {
-      // Repeats of one change (a write: modify, modify, close) are said once.
-      if (have_last && e.kind == last.kind && e.path == last.path && e.name == last.name &&
-          e.kind != p9::EventKind::Rename && e.kind != p9::EventKind::Overflow) {
-        out.back() = e;
-        last = std::move(e);
-        return;
+      // Repeats of one change (a write: modify, modify, close) are said once: the last one,
+      // whose qid is the newest.
+      if (!out.empty()) {
+        p9::Event& last = out.back();
+        if (e.kind == last.kind && e.path == last.path && e.name == last.name &&
+            e.kind != p9::EventKind::Rename && e.kind != p9::EventKind::Overflow &&
+            e.kind != p9::EventKind::Unwatched) {
+          last = std::move(e);
+          return;
+        }
       }
-      out.push_back(e);
-      last = std::move(e);
-      have_last = true;
+      out.push_back(std::move(e));
     };
     for (std::size_t at = 0; at + sizeof(inotify_event) <= len;) {
       const auto& ie = *reinterpret_cast<const inotify_event*>(buf + at);

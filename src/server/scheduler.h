@@ -1,8 +1,9 @@
 // Runs one connection's requests on worker threads: started on demand up to a maximum, about one
 // running per CPU (more only make them preempt each other and the reader), plus a standby that
 // takes the queue's head when the running ones are stuck; blocking Tlock retries wait parked
-// with a growing delay. Guarded by the connection's mutex, which it is given: every member but
-// stop() expects the caller to hold it.
+// with a growing delay, and reads of change events parked until wake_waiting() (no timer). Guarded
+// by the connection's mutex, which it is given: every member but stop() expects the caller to hold
+// it.
 #pragma once
 
 #include <chrono>

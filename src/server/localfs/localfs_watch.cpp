@@ -71,7 +71,19 @@ class LocalFs::Watcher {
     std::string path(*rel);
     std::lock_guard lk(mu_);
     const int wd = ::inotify_add_watch(ino_.fd(), ProcFdPath(fd).c_str(), kMask);
-    if (wd < 0) return fail_errno("inotify_add_watch");
+    if (wd < 0) {
+      const int e = errno;
+      if (e == ENOSPC) {
+        // The host's fs.inotify.max_user_watches is spent: subscribers must not count on it.
+        p9::Event u;
+        u.kind = p9::EventKind::Unwatched;
+        u.flags = p9::kEventIsDir;
+        u.dir_qid = u.qid = fs_.qid_of(st);
+        u.path = std::move(path);
+        out.push_back(std::move(u));
+      }
+      return fail(e, "inotify_add_watch");
+    }
     auto it = watches_.find(wd);
     if (it != watches_.end()) {
       Watch& w = it->second;

@@ -291,11 +291,31 @@ TEST(Events, ASubscriberThatNeverReadsCannotMakeTheServerGrow) {
     ASSERT_EQ(::chmod(b.c_str(), (i & 1) ? 0600 : 0644), 0);
   }
   std::this_thread::sleep_for(1s);  // the server takes in what the kernel queued
-  EXPECT_LT(rss_kib(), before + 32 * 1024) << "KiB before: " << before;
-  auto batch = sub.events->next();
-  ASSERT_TRUE(batch) << batch.error().to_string();
-  ASSERT_FALSE(batch->empty());
-  EXPECT_EQ(batch->front().kind, EventKind::Overflow);
+  std::printf("[ figures ] VmRSS %zu KiB before, %zu KiB after\n", before, rss_kib());
+#ifdef __SANITIZE_ADDRESS__
+  // (The sanitizer build is ASan+UBSan.) Its quarantine of freed blocks is not the server's:
+  // the figure is printed, not checked.
+#else
+  // The 100000 records would take 5 MiB or more.
+  EXPECT_LT(rss_kib(), before + 4 * 1024) << "KiB before: " << before;
+#endif
+  // What it holds: an OVERFLOW first, and no more than its 256 KiB of records in all.
+  std::vector<Event> held;
+  std::size_t held_bytes = 0;
+  for (;;) {
+    client::CallOptions o;
+    o.timeout = 300ms;
+    auto batch = sub.events->next(o);
+    if (!batch) {
+      ASSERT_EQ(batch.error().code, ETIMEDOUT) << batch.error().to_string();
+      break;
+    }
+    for (const Event& e : *batch) held_bytes += p9::event_size(e);
+    held.insert(held.end(), batch->begin(), batch->end());
+  }
+  ASSERT_FALSE(held.empty());
+  EXPECT_EQ(held.front().kind, EventKind::Overflow);
+  EXPECT_LE(held_bytes, 256u * 1024);
   // And it goes on.
   write_file(host(*srv, "later"), "x");
   EXPECT_TRUE(sub.wait_for(is(EventKind::Create, "", "later")));

@@ -60,10 +60,27 @@ STREAMS = {
 }
 
 
+def event(kind, flags, dir_qid, qid_, path, name, to_dir_qid=qid(0, 0, 0), to_path="", to_name=""):
+    """One change-event record (docs/events.md), for fuzz_p9_events."""
+    body = struct.pack("<BB", kind, flags) + dir_qid + qid_ + s(path) + s(name) + to_dir_qid \
+        + s(to_path) + s(to_name)
+    return struct.pack("<I", 4 + len(body)) + body
+
+
+EVENTS = {
+    "events_create": event(1, 0, qid(0x80, 1, 2), qid(0, 3, 4), "", "f"),
+    "events_rename": event(3, 1, qid(0x80, 1, 2), qid(0x80, 3, 5), "d1", "x", qid(0x80, 1, 6),
+                           "d2", "y"),
+    # An overflow, an unwatched directory, and a record of an unknown kind (99) to skip.
+    "events_batch": event(6, 0, qid(0, 0, 0), qid(0, 0, 0), "", "")
+    + event(7, 1, qid(0x80, 1, 7), qid(0x80, 1, 7), "a/b", "") + struct.pack("<IBB", 6, 99, 0),
+}
+
+
 def main():
     out = os.path.join(HERE, "corpus")
     os.makedirs(out, exist_ok=True)
-    for name, data in {**FRAMES, **STREAMS}.items():
+    for name, data in {**FRAMES, **STREAMS, **EVENTS}.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
 

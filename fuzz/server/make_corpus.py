@@ -71,6 +71,13 @@ SEQUENCES = {
     "reversion": frame(100, 0xFFFF, struct.pack("<I", 4096) + s("9P2000.L"))
     + frame(104, 1, struct.pack("<II", 1, 0xFFFFFFFF) + s("nobody") + s("") + struct.pack("<I", 0xFFFFFFFF))
     + walk(2, 1, 2, "a") + frame(112, 3, struct.pack("<IB", 1, 0)),
+    # A change-event subscription (docs/events.md): a file made while a read waits, a flushed
+    # read, a read left waiting when the stream ends.
+    "events": frame(104, 1, struct.pack("<II", 9, 0xFFFFFFFF) + s("0") + s("#events")
+                    + struct.pack("<I", 0))
+    + lopen(2, 9, 0) + frame(24, 3, struct.pack("<IQ", 9, 0x7FF)) + read(4, 9, 0, 8192)
+    + walk(5, 0, 2) + lcreate(6, 2, "ev", 2, 0o644) + read(7, 9, 0, 8192)
+    + frame(108, 8, struct.pack("<H", 7)) + read(9, 9, 0, 16),
 }
 
 

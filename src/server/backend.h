@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -18,6 +19,7 @@
 
 #include "common/error.h"
 #include "p9/dirent.h"
+#include "p9/events.h"
 #include "p9/message.h"
 
 namespace ninep::server {
@@ -125,6 +127,23 @@ class Backend {
   virtual Result<void> xattr_set(Node& n, std::string_view name, p9::Bytes value,
                                  std::uint32_t flags) = 0;
   virtual Result<void> xattr_remove(Node& n, std::string_view name) = 0;
+
+  // Change events (docs/events.md). The core starts watching when an export gets its first
+  // subscriber and stops when the last one leaves (never both at once). Meanwhile the backend
+  // watches the export root and each directory watch() names, at most `max_watches` of them (the
+  // least recently named is dropped, reported as an Unwatched event), and hands each change on
+  // the host to `sink`, from any thread, never after stop_watching() has returned. A backend
+  // that cannot watch answers EOPNOTSUPP.
+  using ChangeSink = std::function<void(const p9::Event&)>;
+  virtual Result<void> start_watching(ChangeSink sink, std::size_t max_watches) {
+    (void)sink;
+    (void)max_watches;
+    return fail(EOPNOTSUPP, "this backend does not report changes");
+  }
+  virtual void stop_watching() {}
+  // A fid uses `n`: watch it if it is a directory, else the directory that holds it. Does
+  // nothing when not watching.
+  virtual void watch(Node& n) { (void)n; }
 };
 
 }  // namespace ninep::server

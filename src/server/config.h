@@ -18,6 +18,8 @@
 
 namespace ninep::server {
 
+class EventHub;
+
 // One exported tree. Tattach's aname selects it by `name` or by `path`; an empty aname selects
 // the first export.
 struct Export {
@@ -28,6 +30,8 @@ struct Export {
   // The request policy (policy/policy.h) every request on this export is judged by; null for
   // none (then nothing is judged and fids keep no paths). Its policy may be replaced at any time.
   std::shared_ptr<policy::PolicySlot> policy;
+  // Change events for `<aname>#events` subscribers (server/events.h); the Server makes it.
+  std::shared_ptr<EventHub> events;
 };
 
 // Who requests run as, NFS-style (exports(5)): the attaching user, except that uid 0 becomes the
@@ -63,6 +67,8 @@ struct ServerConfig {
   std::uint32_t max_fids = 65536;        // per connection
   std::uint32_t max_outstanding = 1024;  // requests in flight per connection
   std::uint32_t max_connections = 256;   // per server
+  // Directories watched for change events per export, at most (the least recently used beyond).
+  std::size_t max_watches = 8192;
   IdentityMapping identity;
   // Report every file as owned by this identity (Rgetattr only; chown is accepted and ignored).
   // Changes what clients see, not what they may do: see `identity` for that.

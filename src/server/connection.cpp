@@ -49,6 +49,12 @@ Connection::Connection(const ServerConfig& cfg, const std::vector<Export>& expor
       table_(2 * std::max(1u, cfg.threads)),
       scheduler_(mu_, cfg.threads, [this](Request* r, HandlerScratch& s) { execute(r, s); }) {
   stream_.set_poll_max(cfg.poll_max);
+  session_.waker = std::make_shared<EventWaker>([this] { wake_event_waiters(); });
+}
+
+Connection::~Connection() {
+  // Subscriptions of other threads' making may still hold the waker: never into a dead object.
+  session_.waker->detach();
 }
 
 void Connection::stop() {
@@ -147,6 +153,7 @@ void Connection::run() {
   }
   abort_outstanding();
   scheduler_.stop();
+  session_.waker->detach();
   session_.fids.clear();
   // The buffer itself goes with the connection; the budget can have it back now.
   session_.account.give(Budget::kBytes, reader_charged_);
@@ -340,9 +347,14 @@ bool Connection::write_frames(std::span<iovec> iov) {
 }
 
 void Connection::execute(Request* r, HandlerScratch& scratch) {
+  const std::uint64_t seen = event_wakes_.load(std::memory_order_acquire);
   Dispatched d = dispatch(session_, r->call, scratch);
   if (d.outcome == Dispatched::Outcome::Park) {
     park(r);
+    return;
+  }
+  if (d.outcome == Dispatched::Outcome::Wait) {
+    wait_for_events(r, seen);
     return;
   }
   if (d.outcome == Dispatched::Outcome::Kill) {
@@ -369,6 +381,30 @@ void Connection::park(Request* r) {
     return;
   }
   scheduler_.park(r);
+}
+
+void Connection::wait_for_events(Request* r, std::uint64_t seen) {
+  std::unique_lock lk(mu_);
+  if (r->dropped || !r->flush_waiters.empty() || scheduler_.stopping()) {
+    // Flushed while it ran: cancelled without a reply.
+    r->dropped = true;
+    lk.unlock();
+    finish(r, nullptr, 0);
+    return;
+  }
+  if (event_wakes_.load(std::memory_order_acquire) != seen) {
+    // An event came while it looked: look again.
+    scheduler_.finished();
+    scheduler_.enqueue(r);
+    return;
+  }
+  scheduler_.park_until_woken(r);
+}
+
+void Connection::wake_event_waiters() {
+  std::lock_guard lk(mu_);
+  event_wakes_.fetch_add(1, std::memory_order_acq_rel);
+  if (!scheduler_.stopping()) scheduler_.wake_waiting();
 }
 
 void Connection::finish(Request* r, const std::uint8_t* reply, std::size_t len) {

@@ -27,7 +27,7 @@ class Connection {
  public:
   Connection(const ServerConfig& cfg, const std::vector<Export>& exports, const Log& log,
              Budget& budget, std::uint64_t id, transport::Stream stream);
-  ~Connection() = default;
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -51,6 +51,10 @@ class Connection {
   // Running a request (on a worker, or on the reader) and answering it.
   void execute(Request* r, HandlerScratch& scratch);
   void park(Request* r);
+  // A read of change events found none: parked until the waker runs (`seen`: event_wakes_
+  // when the request started, so that a wake-up while it ran is not lost).
+  void wait_for_events(Request* r, std::uint64_t seen);
+  void wake_event_waiters();
   void finish(Request* r, const std::uint8_t* reply, std::size_t len);
 
   // Writing replies.
@@ -81,6 +85,7 @@ class Connection {
   std::condition_variable room_cv_;  // reader: waiting for frames in flight to be freed
   InFlightTable table_;
   Scheduler scheduler_;
+  std::atomic<std::uint64_t> event_wakes_{0};  // changed under mu_
 
   std::mutex write_mu_;
   bool broken_ = false;  // a write failed; guarded by write_mu_

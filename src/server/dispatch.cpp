@@ -57,7 +57,8 @@ Result<FidRef> lookup(Session& s, std::uint32_t fid) {
 
 Result<FidRef> lookup_file(Session& s, std::uint32_t fid) {
   auto f = lookup(s, fid);
-  if (f && (*f)->kind != Fid::Kind::File) return fail(EBADF, "fid is an xattr transfer");
+  if (f && (*f)->kind != Fid::Kind::File)
+    return fail(EBADF, "fid is an xattr transfer or an event subscription");
   return f;
 }
 
@@ -164,8 +165,12 @@ Dispatched handle(RequestContext& c, const p9::Tattach& m) {
   // syslog(SYSLOG_ACTION_SIZE_BUFFER): harmless, and outside the seccomp filter's allow-list.
   if (c.s.cfg.test_hooks && m.aname == "ninep-test:forbidden-syscall")
     ::syscall(SYS_syslog, 10, 0, 0);
-  const Export* exp = find_export(c.s, m.aname);
-  if (exp == nullptr) return c.error(ENOENT);
+  // `<aname>#events`: a subscription to the export's change events (docs/events.md).
+  constexpr std::string_view kEventsSuffix = "#events";
+  const bool events = m.aname.ends_with(kEventsSuffix);
+  const Export* exp =
+      find_export(c.s, events ? m.aname.substr(0, m.aname.size() - kEventsSuffix.size()) : m.aname);
+  if (exp == nullptr || (events && !exp->events)) return c.error(ENOENT);
   const IdentityMapping& map = c.s.cfg.identity;
   // Under all_squash who attaches does not matter, not even whether the host knows them.
   Result<IdentityPtr> who = map.squash == Squash::All
@@ -174,10 +179,28 @@ Dispatched handle(RequestContext& c, const p9::Tattach& m) {
   if (!who) return c.error(who.error());
   *who = squash_identity(std::move(*who), map);
   if (c.s.fids.get(m.fid)) return c.error(EBADF);
+  if (events) {
+    // Who may subscribe: whoever may list the export root (docs/events.md).
+    if (auto r = ThreadIdentity::assume(**who); !r) return c.error(r.error());
+    auto probe = exp->backend->attach();
+    if (!probe) return c.error(probe.error());
+    if (auto r = exp->backend->open(**probe, p9::kORdonly | p9::kODirectory); !r)
+      return c.error(r.error());
+  }
   auto node = exp->backend->attach();
   if (!node) return c.error(node.error());
-  p9::Qid qid = (*node)->qid;
+  p9::Qid qid = events ? kEventsQid : (*node)->qid;
   FidRef f = c.s.fids.make();
+  if (events) {
+    auto ch = c.s.fids.charge(*f, Budget::kBytes, Subscription::kMaxPending, ENOBUFS);
+    if (!ch) return c.error(ch.error());
+    auto sub = exp->events->subscribe(c.s.waker);
+    if (!sub) return c.error(sub.error());
+    f->kind = Fid::Kind::Events;
+    f->events = std::move(*sub);
+  } else {
+    touched(*exp, **node);
+  }
   f->exp = exp;
   f->who = std::move(*who);
   f->node = std::move(*node);
@@ -264,6 +287,7 @@ Dispatched handle(RequestContext& c, const p9::Twalk& m) {
   if (m.nwname > 0) {
     if (auto r = be.check_inside(*cur); !r) return c.error(r.error());
   }
+  touched(*f.exp, *cur);
   if (in_place) {
     NodePtr old = std::exchange(f.node, std::move(cur));
     f.renew();
@@ -384,6 +408,8 @@ Dispatched handle(RequestContext& c, const p9::Tread& m) {
       n = std::min<std::size_t>(want, data.size() - m.offset);
       std::memcpy(payload, data.data() + m.offset, n);
     }
+  } else if (f.kind == Fid::Kind::Events) {
+    return read_events(c, f, static_cast<std::uint32_t>(want));
   } else if (f.kind == Fid::Kind::File) {
     if (auto r = become(f); !r) return c.error(r.error());
     auto r = f.exp->backend->read(*f.node, m.offset, std::span<std::uint8_t>(payload, want));

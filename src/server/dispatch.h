@@ -20,11 +20,13 @@ struct HandlerScratch {
 };
 
 struct Dispatched {
-  enum class Outcome : std::uint8_t { Reply, Park, Kill } outcome = Outcome::Reply;
+  enum class Outcome : std::uint8_t { Reply, Park, Wait, Kill } outcome = Outcome::Reply;
   std::size_t len = 0;  // reply frame length in HandlerScratch::buf
 };
 
-// Handles `call`. Park means: a blocking Tlock found the range taken; run it again later. Kill:
+// Handles `call`. Park means: a blocking Tlock found the range taken; run it again later. Wait:
+// a read of change events found none pending; run it again once the connection's EventWaker
+// is woken. Kill:
 // the export's request policy says to drop the connection (no reply).
 Dispatched dispatch(Session& s, const p9::Fcall& call, HandlerScratch& w);
 

@@ -45,6 +45,8 @@ Result<void> charge_open(Session& s, Fid& f) {
 }  // namespace
 
 Dispatched handle(RequestContext& c, const p9::Tlopen& m) {
+  if (FidRef ev = c.s.fids.get(m.fid); ev && ev->kind == Fid::Kind::Events)
+    return open_events(c, *ev, m);
   auto ref = lookup_file(c.s, m.fid);
   if (!ref) return c.error(ref.error());
   Fid& f = **ref;
@@ -55,6 +57,7 @@ Dispatched handle(RequestContext& c, const p9::Tlopen& m) {
   auto qid = f.exp->backend->open(*f.node, m.flags);
   if (!qid) return c.error(qid.error());
   f.opened = true;
+  touched(*f.exp, *f.node);
   return c.reply(p9::Rlopen{*qid, 0});
 }
 
@@ -79,6 +82,8 @@ Dispatched handle(RequestContext& c, const p9::Tlcreate& m) {
 }
 
 Dispatched handle(RequestContext& c, const p9::Tgetattr& m) {
+  if (FidRef ev = c.s.fids.get(m.fid); ev && ev->kind == Fid::Kind::Events)
+    return getattr_events(c, *ev);
   auto u = use(c, m.fid);
   if (!u) return c.error(u.error());
   p9::Rgetattr out;
@@ -123,6 +128,7 @@ Dispatched handle(RequestContext& c, const p9::Treaddir& m) {
   constexpr std::uint64_t kDirectoryStreamBytes = 32 * 1024;
   auto u = use(c, m.fid);
   if (!u) return c.error(u.error());
+  touched(*u->fid().exp, u->node());
   if (!u->fid().listed) {
     auto ch = c.s.fids.charge(u->fid(), Budget::kBytes, kDirectoryStreamBytes, ENOBUFS);
     if (!ch) return c.error(ch.error());

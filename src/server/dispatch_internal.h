@@ -10,6 +10,7 @@
 #include "p9/codec.h"
 #include "policy/record.h"
 #include "server/dispatch.h"
+#include "server/events.h"
 #include "server/fid.h"
 #include "server/identity.h"
 
@@ -68,6 +69,18 @@ void keep_allowed_xattr_names(std::vector<std::uint8_t>& list, XattrNamespaces s
 Result<FidRef> lookup(Session& s, std::uint32_t fid);
 // A fid that names a file (not an xattr transfer).
 Result<FidRef> lookup_file(Session& s, std::uint32_t fid);
+// A fid of export `e` now uses `n`: watched for change events while the export has subscribers.
+inline void touched(const Export& e, Node& n) {
+  if (e.events) e.events->touched(n);
+}
+// The qid of `#events` fids: a synthetic file whose path no file of an export has (localfs
+// qid paths never have all 64 bits set).
+inline constexpr p9::Qid kEventsQid{p9::kQtFile, 0, ~std::uint64_t{0}};
+// Tlopen, Tgetattr and Tread of an `#events` fid (dispatch_events.cpp).
+Dispatched open_events(RequestContext& c, Fid& f, const p9::Tlopen& m);
+Dispatched getattr_events(RequestContext& c, const Fid& f);
+Dispatched read_events(RequestContext& c, Fid& f, std::uint32_t count);
+
 // Switches the thread to the fid's user.
 Result<void> become(const Fid& f);
 

@@ -13,6 +13,7 @@
 
 #include "server/backend.h"
 #include "server/config.h"
+#include "server/events.h"
 #include "server/identity.h"
 
 namespace ninep::server {
@@ -31,7 +32,7 @@ struct XattrTransfer {
 
 class Fid {
  public:
-  enum class Kind : std::uint8_t { File, XattrRead, XattrWrite };
+  enum class Kind : std::uint8_t { File, XattrRead, XattrWrite, Events };
 
   std::uint32_t id = 0;
   const Export* exp = nullptr;
@@ -40,6 +41,8 @@ class Fid {
   Kind kind = Kind::File;
   bool opened = false;  // by Tlopen / Tlcreate
   std::unique_ptr<XattrTransfer> xattr;
+  // Kind::Events: the change-event subscription (`node` is then the export root).
+  std::unique_ptr<Subscription> events;
   // What this fid holds of the connection's budget (given back when it is recycled).
   std::array<std::uint64_t, 2> charged{};
   bool listed = false;  // a directory stream was charged for (first Treaddir)

@@ -57,6 +57,7 @@ void FidTable::recycle(Fid* f) {
   f->node.reset();
   f->who.reset();
   f->xattr.reset();
+  f->events.reset();
   f->exp = nullptr;
   f->kind = Fid::Kind::File;
   f->opened = false;

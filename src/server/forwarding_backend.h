@@ -76,6 +76,12 @@ class ForwardingBackend : public Backend {
     return in_->xattr_remove(n, nm);
   }
 
+  Result<void> start_watching(ChangeSink sink, std::size_t max_watches) override {
+    return in_->start_watching(std::move(sink), max_watches);
+  }
+  void stop_watching() override { in_->stop_watching(); }
+  void watch(Node& n) override { in_->watch(n); }
+
  protected:
   Backend& inner() { return *in_; }
 

@@ -63,6 +63,26 @@ void Scheduler::park(Request* r) {
   parked_ = r;
 }
 
+void Scheduler::park_until_woken(Request* r) {
+  finished();
+  r->retry_at = std::chrono::steady_clock::time_point::max();
+  r->state = Request::State::Parked;
+  r->queue_next = parked_;
+  parked_ = r;
+}
+
+void Scheduler::wake_waiting() {
+  for (Request** link = &parked_; *link != nullptr;) {
+    Request* r = *link;
+    if (r->retry_at == std::chrono::steady_clock::time_point::max()) {
+      *link = r->queue_next;
+      enqueue(r);
+    } else {
+      link = &r->queue_next;
+    }
+  }
+}
+
 void Scheduler::finished() {
   --executing_;
   if (executing_ == 0) idle_cv_.notify_all();
@@ -145,7 +165,7 @@ void Scheduler::worker_main() {
       deadline = head_->queued_at + kStandbyDelay;
     }
     for (Request* p = parked_; p != nullptr; p = p->queue_next)
-      deadline = std::min(deadline, p->retry_at);
+      deadline = std::min(deadline, p->retry_at);  // max(): until woken
     if (deadline == Clock::time_point::max())
       work_cv_.wait(lk);
     else

@@ -1,8 +1,9 @@
 // Runs one connection's requests on worker threads: started on demand up to a maximum, about one
 // running per CPU (more only make them preempt each other and the reader), plus a standby that
 // takes the queue's head when the running ones are stuck; blocking Tlock retries wait parked
-// with a growing delay. Guarded by the connection's mutex, which it is given: every member but
-// stop() expects the caller to hold it.
+// with a growing delay, and reads of change events parked until wake_waiting() (no timer). Guarded
+// by the connection's mutex, which it is given: every member but stop() expects the caller to hold
+// it.
 #pragma once
 
 #include <chrono>
@@ -38,6 +39,10 @@ class Scheduler {
   bool withdraw(Request* r);
   // A running request that must wait (a blocking Tlock): retried after a growing delay.
   void park(Request* r);
+  // A running request that waits for wake_waiting() (a read of change events), not a timer.
+  void park_until_woken(Request* r);
+  // Queues again every request parked by park_until_woken().
+  void wake_waiting();
   // A running request is done.
   void finished();
   // Hands every queued and parked request to `drop`, and forgets them.

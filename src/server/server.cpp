@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "server/connection.h"
+#include "server/events.h"
 
 namespace ninep::server {
 
@@ -18,11 +19,17 @@ std::uint64_t default_open_files() {
   return lim.rlim_cur / 10 * 9;
 }
 
+std::vector<Export> with_event_hubs(std::vector<Export> exports, const ServerConfig& cfg) {
+  for (Export& e : exports)
+    if (e.backend && !e.events) e.events = std::make_shared<EventHub>(*e.backend, cfg.max_watches);
+  return exports;
+}
+
 }  // namespace
 
 Server::Server(ServerConfig cfg, std::vector<Export> exports)
     : cfg_(std::move(cfg)),
-      exports_(std::move(exports)),
+      exports_(with_event_hubs(std::move(exports), cfg_)),
       log_(cfg_),
       budget_(cfg_.max_memory,
               cfg_.max_open_files != 0 ? cfg_.max_open_files : default_open_files()) {}

@@ -8,6 +8,7 @@
 
 #include "server/budget.h"
 #include "server/config.h"
+#include "server/events.h"
 #include "server/fid_table.h"
 #include "server/log.h"
 
@@ -31,6 +32,8 @@ struct Session {
   const std::uint64_t conn_id;
   // Some export has a request policy (else no request is judged, and fids keep no paths).
   const bool any_policy;
+  // Wakes this connection's reads waiting for change events (set by the connection).
+  std::shared_ptr<EventWaker> waker;
   Budget::Account account;  // before fids: clunking them gives back to it
   FidTable fids;
   // Negotiated by Tversion; 0 before it. Every reply is smaller than this.

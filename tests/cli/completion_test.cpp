@@ -65,8 +65,9 @@ class BashCompletion : public ::testing::Test {
 TEST_F(BashCompletion, CommandNames) {
   EXPECT_EQ(complete("ninep se"), (Words{"serve", "server9p"}));
   const Words all = complete("ninep ");
-  EXPECT_EQ(all.size(), 19u);
-  EXPECT_TRUE(has(all, "ls") && has(all, "mount") && has(all, "xattr") && has(all, "decode"));
+  EXPECT_EQ(all.size(), 20u);
+  EXPECT_TRUE(has(all, "ls") && has(all, "mount") && has(all, "xattr") && has(all, "decode") &&
+              has(all, "watch"));
   EXPECT_FALSE(has(all, "completion"));
   EXPECT_EQ(complete("ninep co"), Words{});
   EXPECT_EQ(complete("ninep --"), (Words{"--help", "--version"}));

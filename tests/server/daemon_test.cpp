@@ -82,11 +82,13 @@ TEST(Settings, TranslateIntoAConfig) {
   EXPECT_EQ(def->max_msize, 1u << 20);
   EXPECT_EQ(def->identity.squash, Squash::Root);
   EXPECT_EQ(def->max_memory, std::uint64_t{2} << 30);
+  EXPECT_EQ(def->max_watches, 8192u);
   s.msize = "64K";
   s.no_root_squash = true;
   s.report_owner = "1000:100";
   s.xattr_namespaces = "all";
   s.max_memory = "512M";
+  s.max_watches = 4;
   auto c = make_config(s);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->max_msize, 65536u);
@@ -95,6 +97,7 @@ TEST(Settings, TranslateIntoAConfig) {
   EXPECT_EQ(c->report_owner->uid, 1000u);
   EXPECT_EQ(c->xattr_namespaces, XattrNamespaces::All);
   EXPECT_EQ(c->max_memory, 512u << 20);
+  EXPECT_EQ(c->max_watches, 4u);
 }
 
 TEST(Settings, RefuseWhatCannotWork) {

@@ -99,7 +99,7 @@ TEST_F(Filter, ChecksTheArchitectureFirst) {
 
 TEST_F(Filter, AllowsTheRequestPathAndRefusesTheRest) {
   for (long nr : {SYS_openat, SYS_getdents64, SYS_futex, SYS_setfsuid, SYS_renameat2, SYS_fsync,
-                  SYS_exit_group})
+                  SYS_exit_group, SYS_inotify_init1, SYS_inotify_add_watch, SYS_inotify_rm_watch})
     EXPECT_EQ(verdict(static_cast<std::uint32_t>(nr)), kAllow) << nr;
   for (long nr : {SYS_execve, SYS_execveat, SYS_fork, SYS_vfork, SYS_mount, SYS_setuid, SYS_bind,
                   SYS_listen, SYS_syslog, SYS_bpf, SYS_chroot})

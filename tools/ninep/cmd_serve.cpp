@@ -55,6 +55,9 @@ void add_settings(CLI::App& app, server::Settings& o) {
   app.add_option("--max-connections", o.max_connections, "connections served at once (256)");
   app.add_option("--max-fids", o.max_fids, "fids per connection (65536)");
   app.add_option("--max-requests", o.max_requests, "requests in flight per connection (1024)");
+  app.add_option("--max-watches", o.max_watches,
+                 "directories watched for change events per export, least recently used "
+                 "dropped beyond (8192)");
   app.add_flag("--test-hooks", o.test_hooks, "tests only: requests that exercise the filter")
       ->group("");
 }

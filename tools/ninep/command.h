@@ -72,6 +72,8 @@ int run_xattr(int argc, char** argv);
 // cmd_client_transfer.cpp
 int run_put(int argc, char** argv);
 int run_get(int argc, char** argv);
+// cmd_watch.cpp
+int run_watch(int argc, char** argv);
 // cmd_decode.cpp
 int run_decode(int argc, char** argv);
 // cmd_policy.cpp

@@ -31,6 +31,7 @@ constexpr std::array kCommands{
     Command{"server9p", "podman's server9p: --serve PATH:PORT... PID", &run_server9p},
     Command{"stat", "show attributes of remote files", &run_stat},
     Command{"umount", "unmount a 9p or FUSE mount", &run_umount},
+    Command{"watch", "print changes on the server's host as they happen", &run_watch},
     Command{"xattr", "list, get, set or remove remote extended attributes", &run_xattr},
 };
 static_assert(std::ranges::is_sorted(kCommands, {}, &Command::name));

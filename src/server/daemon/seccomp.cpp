@@ -118,6 +118,10 @@ constexpr long kAllowed[] = {
     SYS_poll,
     SYS_ppoll,
     SYS_eventfd2,
+    // Change events (localfs_watch.cpp).
+    SYS_inotify_init1,
+    SYS_inotify_add_watch,
+    SYS_inotify_rm_watch,
     SYS_accept4,
     SYS_connect,
     SYS_recvfrom,

@@ -59,6 +59,7 @@ Result<ServerConfig> make_config(const Settings& s) {
   cfg.max_connections = std::max(1u, s.max_connections);
   cfg.max_fids = std::max(1u, s.max_fids);
   cfg.max_outstanding = std::max(1u, s.max_requests);
+  cfg.max_watches = std::max(1u, s.max_watches);
   cfg.test_hooks = s.test_hooks;
   return cfg;
 }

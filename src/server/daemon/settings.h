@@ -23,7 +23,8 @@ struct Settings {
   bool trace = false;
   int verbose = 0;
   std::uint32_t max_connections = 256, max_fids = 65536, max_requests = 1024;
-  bool test_hooks = false;  // tests only (ServerConfig::test_hooks)
+  std::uint32_t max_watches = 8192;  // per export (change events)
+  bool test_hooks = false;           // tests only (ServerConfig::test_hooks)
 };
 
 // EINVAL naming the option for anything out of range or contradictory.

@@ -88,6 +88,13 @@ class LocalFs final : public Backend {
                          std::uint32_t flags) override;
   Result<void> xattr_remove(Node& n, std::string_view name) override;
 
+  // Change events through inotify (localfs_watch.cpp).
+  Result<void> start_watching(ChangeSink sink, std::size_t max_watches) override;
+  void stop_watching() override;
+  void watch(Node& n) override;
+  // Directories watched now (0 when not watching).
+  std::size_t watch_count();
+
   const Options& options() const { return opts_; }
 
  private:
@@ -147,6 +154,13 @@ class LocalFs final : public Backend {
   std::mutex owners_mu_;
   std::map<LockOwner::Key, std::shared_ptr<LockOwner>> owners_;
   LockRegistry locks_;
+
+  class Watcher;
+  struct WatcherDelete {
+    void operator()(Watcher* w) const;
+  };
+  std::shared_mutex watcher_mu_;  // shared by watch(); exclusive to start or stop
+  std::unique_ptr<Watcher, WatcherDelete> watcher_;
 };
 
 LocalNode& as_local(Node& n);

@@ -349,12 +349,8 @@ bool Connection::write_frames(std::span<iovec> iov) {
 void Connection::execute(Request* r, HandlerScratch& scratch) {
   const std::uint64_t seen = event_wakes_.load(std::memory_order_acquire);
   Dispatched d = dispatch(session_, r->call, scratch);
-  if (d.outcome == Dispatched::Outcome::Park) {
-    park(r);
-    return;
-  }
-  if (d.outcome == Dispatched::Outcome::Wait) {
-    wait_for_events(r, seen);
+  if (d.outcome == Dispatched::Outcome::Park || d.outcome == Dispatched::Outcome::Wait) {
+    park(r, d.outcome == Dispatched::Outcome::Wait ? std::optional(seen) : std::nullopt);
     return;
   }
   if (d.outcome == Dispatched::Outcome::Kill) {
@@ -371,34 +367,24 @@ void Connection::execute(Request* r, HandlerScratch& scratch) {
   finish(r, scratch.buf.data(), d.len);
 }
 
-void Connection::park(Request* r) {
+void Connection::park(Request* r, std::optional<std::uint64_t> events_seen) {
   std::unique_lock lk(mu_);
   if (r->dropped || !r->flush_waiters.empty() || scheduler_.stopping()) {
-    // Flushed while it ran: the lock was not granted, so it is cancelled without a reply.
+    // Flushed while it ran (a lock not granted, no event read): cancelled without a reply.
     r->dropped = true;
     lk.unlock();
     finish(r, nullptr, 0);
     return;
   }
-  scheduler_.park(r);
-}
-
-void Connection::wait_for_events(Request* r, std::uint64_t seen) {
-  std::unique_lock lk(mu_);
-  if (r->dropped || !r->flush_waiters.empty() || scheduler_.stopping()) {
-    // Flushed while it ran: cancelled without a reply.
-    r->dropped = true;
-    lk.unlock();
-    finish(r, nullptr, 0);
-    return;
-  }
-  if (event_wakes_.load(std::memory_order_acquire) != seen) {
+  if (!events_seen) {
+    scheduler_.park(r);
+  } else if (event_wakes_.load(std::memory_order_acquire) != *events_seen) {
     // An event came while it looked: look again.
     scheduler_.finished();
     scheduler_.enqueue(r);
-    return;
+  } else {
+    scheduler_.park_until_woken(r);
   }
-  scheduler_.park_until_woken(r);
 }
 
 void Connection::wake_event_waiters() {

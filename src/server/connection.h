@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "p9/frame_reader.h"
@@ -50,10 +51,10 @@ class Connection {
 
   // Running a request (on a worker, or on the reader) and answering it.
   void execute(Request* r, HandlerScratch& scratch);
-  void park(Request* r);
-  // A read of change events found none: parked until the waker runs (`seen`: event_wakes_
-  // when the request started, so that a wake-up while it ran is not lost).
-  void wait_for_events(Request* r, std::uint64_t seen);
+  // A running request that must wait, unless it was flushed meanwhile: a blocking Tlock is
+  // retried after a delay; a read of change events that found none (`events_seen`: event_wakes_
+  // when it started, so that a wake-up while it ran is not lost) waits until the waker runs.
+  void park(Request* r, std::optional<std::uint64_t> events_seen);
   void wake_event_waiters();
   void finish(Request* r, const std::uint8_t* reply, std::size_t len);
 

@@ -141,8 +141,9 @@ class Backend {
     return fail(EOPNOTSUPP, "this backend does not report changes");
   }
   virtual void stop_watching() {}
-  // A fid uses `n`: watch it if it is a directory, else the directory that holds it. Does
-  // nothing when not watching.
+  // A fid uses the directory `n` (for a file, the core names the directory it was walked in):
+  // watch it. Does nothing when not watching. Called on every walk: a directory already
+  // watched should cost no system call.
   virtual void watch(Node& n) { (void)n; }
 };
 

@@ -235,7 +235,7 @@ Dispatched handle(RequestContext& c, const p9::Twalk& m) {
 
   Backend& be = *f.exp->backend;
   p9::Rwalk out;
-  NodePtr cur;
+  NodePtr cur, parent;  // where the walk is, and the directory it came from (after a step)
   // With a request policy: each name is judged in the directory walked to so far, whose path
   // and depth follow the walk.
   const bool judged = f.exp->policy != nullptr;
@@ -267,7 +267,7 @@ Dispatched handle(RequestContext& c, const p9::Twalk& m) {
       if (i == 0) return c.error(next.error());
       return c.reply(out);  // partial walk: the qids that succeeded, newfid untouched
     }
-    cur = std::move(*next);
+    parent = std::exchange(cur, std::move(*next));
     out.qids[i] = cur->qid;
     out.nwqid = static_cast<std::uint16_t>(i + 1);
     if (judged && name == "..") {
@@ -287,7 +287,11 @@ Dispatched handle(RequestContext& c, const p9::Twalk& m) {
   if (m.nwname > 0) {
     if (auto r = be.check_inside(*cur); !r) return c.error(r.error());
   }
-  touched(*f.exp, *cur);
+  // The directory the fid's file is in (its own, for a directory) is watched for changes.
+  if ((cur->qid.type & p9::kQtDir) != 0)
+    touched(*f.exp, *cur);
+  else if (m.nwname > 0)
+    touched(*f.exp, parent ? *parent : *f.node);
   if (in_place) {
     NodePtr old = std::exchange(f.node, std::move(cur));
     f.renew();

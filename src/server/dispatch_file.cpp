@@ -57,7 +57,7 @@ Dispatched handle(RequestContext& c, const p9::Tlopen& m) {
   auto qid = f.exp->backend->open(*f.node, m.flags);
   if (!qid) return c.error(qid.error());
   f.opened = true;
-  touched(*f.exp, *f.node);
+  if ((qid->type & p9::kQtDir) != 0) touched(*f.exp, *f.node);
   return c.reply(p9::Rlopen{*qid, 0});
 }
 

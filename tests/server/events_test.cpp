@@ -127,6 +127,25 @@ TEST(Events, HostMakesADirectoryInAWatchedOne) {
   EXPECT_EQ(e->qid, sub.walk_qid("d/sub"));
 }
 
+// A walk to a file (in one Twalk, through directories never walked to on their own) watches the
+// directory the file is in; walking to it again costs the watcher nothing new.
+TEST(Events, AWalkToAFileWatchesTheDirectoryItIsIn) {
+  auto srv = InProcessServer::start();
+  ASSERT_EQ(::mkdir(host(*srv, "d").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(host(*srv, "d/e").c_str(), 0755), 0);
+  write_file(host(*srv, "d/e/f"), "x");
+  Subscriber sub(*srv);
+  const std::size_t before = localfs_of(*srv).watch_count();
+  auto f = sub.root.walk({"d", "e", "f"});
+  ASSERT_TRUE(f);
+  ASSERT_TRUE(sub.root.walk({"d", "e", "f"}));
+  EXPECT_EQ(localfs_of(*srv).watch_count(), before + 1) << "d/e and nothing else";
+  write_file(host(*srv, "d/e/f"), "changed");
+  auto e = sub.wait_for(is(EventKind::Modify, "d/e", "f"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->qid.path, f->qid().path);
+}
+
 TEST(Events, HostUnlinksAFile) {
   auto srv = InProcessServer::start();
   write_file(host(*srv, "f"), "x");

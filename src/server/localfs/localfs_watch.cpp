@@ -92,6 +92,7 @@ class LocalFs::Watcher {
       return {};
     }
     Watch w{std::move(path), fs_.qid_of(st), {}, false};
+    by_qid_[w.qid.path] = wd;
     if (watches_.empty()) {
       root_wd_ = wd;  // the first one is the export root
     } else {
@@ -106,6 +107,16 @@ class LocalFs::Watcher {
       drop(victim, out);
     }
     return {};
+  }
+
+  // Marks the directory whose qid path is `qid_path` as just used; false when it is not watched.
+  bool refresh(std::uint64_t qid_path) {
+    std::lock_guard lk(mu_);
+    auto it = by_qid_.find(qid_path);
+    if (it == by_qid_.end()) return false;
+    Watch& w = watches_.at(it->second);
+    if (w.in_lru) lru_.splice(lru_.begin(), lru_, w.lru);
+    return true;
   }
 
   std::size_t count() {
@@ -136,6 +147,8 @@ class LocalFs::Watcher {
     e.qid = it->second.qid;
     e.path = it->second.path;
     if (it->second.in_lru) lru_.erase(it->second.lru);
+    if (auto q = by_qid_.find(it->second.qid.path); q != by_qid_.end() && q->second == wd)
+      by_qid_.erase(q);
     watches_.erase(it);
     followed_.erase(wd);
     out.push_back(std::move(e));
@@ -299,6 +312,7 @@ class LocalFs::Watcher {
   const std::size_t max_;
   std::mutex mu_;  // watches_, lru_, root_wd_, followed_
   std::unordered_map<int, Watch> watches_;
+  std::unordered_map<std::uint64_t, int> by_qid_;  // watches_ by their directory's qid path
   std::list<int> lru_;  // most recently used first; the root is never in it
   int root_wd_ = -1;
   std::unordered_set<int> followed_;  // moved with a rename seen whole: its IN_MOVE_SELF is no news
@@ -335,18 +349,9 @@ void LocalFs::watch(Node& node) {
   std::shared_lock lk(watcher_mu_);
   if (!watcher_) return;
   LocalNode& n = as_local(node);
+  if (!n.is_dir() || watcher_->refresh(n.qid.path)) return;
   std::vector<p9::Event> dropped;
-  if (n.is_dir()) {
-    (void)watcher_->add(n.path.get(), dropped);
-  } else {
-    auto rel = relative_path(n.path.get());
-    if (!rel) return;
-    const auto slash = rel->rfind('/');
-    const std::string parent(rel->substr(0, slash == std::string_view::npos ? 0 : slash));
-    auto fd = open_beneath(root_.get(), parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (!fd) return;
-    (void)watcher_->add(fd->get(), dropped);
-  }
+  (void)watcher_->add(n.path.get(), dropped);
   watcher_->emit(dropped);
 }
 

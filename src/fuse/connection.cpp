@@ -170,6 +170,23 @@ void Connection::shutdown() {
   if (old) old->shutdown();
 }
 
+bool Connection::may_reconnect() const {
+  std::lock_guard lk(mu_);
+  return opts_.reconnect && !shut_down_;
+}
+
+Result<client::EventStream> Connection::subscribe_events(std::uint64_t& generation) const {
+  std::shared_ptr<client::Session> session;
+  {
+    std::lock_guard lk(mu_);
+    session = session_;
+    generation = generation_;
+  }
+  if (!session || !session->connected()) return fail(ENOTCONN, "not connected");
+  std::string uname = opts_.uname.empty() ? attach_name(opts_.uid) : opts_.uname;
+  return client::EventStream::open(session, uname, opts_.aname, opts_.uid);
+}
+
 bool Connection::await_reconnect(std::uint64_t failed, const std::function<bool()>& interrupted) {
   if (!opts_.reconnect) return false;
   std::unique_lock lk(mu_);

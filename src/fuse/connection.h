@@ -21,6 +21,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "client/events.h"
 #include "client/fid.h"
 #include "client/session.h"
 #include "common/error.h"
@@ -81,6 +82,12 @@ class Connection {
 
   // Closes the connection; operations fail from now on and no reconnect is attempted.
   void shutdown();
+  // False once no newer connection can come (reconnect off, or shut down).
+  bool may_reconnect() const;
+
+  // Subscribes to the export's change events (client::EventStream) as the start uid on the
+  // current connection, whose generation goes to `generation`.
+  Result<client::EventStream> subscribe_events(std::uint64_t& generation) const;
 
   std::uint64_t reconnects() const { return reconnects_.load(); }
   std::uint32_t msize() const;

@@ -23,6 +23,7 @@
 #include "client/fid.h"
 #include "client/types.h"
 #include "common/error.h"
+#include "fuse/coherence.h"
 #include "fuse/connection.h"
 #include "fuse/fuse_mount.h"
 #include "fuse/inode_table.h"
@@ -49,6 +50,7 @@ struct OpenHandle {
 
 struct FileSystemOptions {
   CacheMode cache = CacheMode::None;
+  CacheMode fallback = CacheMode::Loose;  // see MountOptions::fallback
   double loose_timeout = 1.0;
   std::size_t max_fids = 0;  // see MountOptions::max_fids
 };
@@ -70,7 +72,8 @@ class FileSystem {
   void lookup(fuse_req_t req, fuse_ino_t parent, const char* name);
   void forget(fuse_ino_t ino, std::uint64_t n);
   void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
-  void setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, int to_set,
+  // `attr` null: a getattr.
+  void setattr(fuse_req_t req, fuse_ino_t ino, const struct stat* attr, int to_set,
                fuse_file_info* fi);
   void readlink(fuse_req_t req, fuse_ino_t ino);
   void mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev);
@@ -101,6 +104,16 @@ class FileSystem {
   std::size_t inodes() const { return inodes_.size(); }
   std::size_t inode_fids() const { return inodes_.fids(); }
   std::uint64_t open_handles() const;
+  // The cache mode in effect: Auto only while the server offers change events (else the
+  // fallback), and why it does not.
+  CacheMode cache_mode() const { return opts_.cache; }
+  const Error& events_error() const { return events_error_; }
+  std::uint64_t events_applied() const { return coherence_ ? coherence_->applied() : 0; }
+  bool following_events() const { return coherence_ && coherence_->live(); }
+  // Stops following change events: before the FUSE session is destroyed.
+  void stop_following() {
+    if (coherence_) coherence_->stop();
+  }
 
  private:
   struct Attempt;  // one try of an operation against one connection generation
@@ -141,7 +154,22 @@ class FileSystem {
                                         const Connection::Snapshot& snap);
   fuse_entry_param make_entry(const Inode& node, const client::Attr& attr) const;
   void reply_error(fuse_req_t req, const Error& e);
-  void reply_entry(fuse_req_t req, const Result<fuse_entry_param>& e);
+
+  // Replies the kernel caches (entries, attributes, negative entries, listings) are sent through
+  // reply_cached(ticket(), dir, send): `send(timeout)` gets how long the kernel may keep what it
+  // carries (cache=auto: see Coherence; `dir` is the directory the entry or file is in, null for
+  // the root). The ticket is taken before the operation asks the server.
+  using Ticket = std::uint64_t;
+  Ticket ticket() const;
+  template <typename F>
+  void reply_cached(Ticket t, const Inode* dir, F&& send) {
+    if (coherence_) return coherence_->reply(t, dir, send);
+    send(opts_.cache == CacheMode::Loose ? opts_.loose_timeout : 0.0);
+  }
+  bool caching() const { return opts_.cache == CacheMode::Loose || opts_.cache == CacheMode::Auto; }
+  std::shared_ptr<Inode> directory_of(fuse_ino_t ino) const;
+  // Replies a new entry in `parent` (or the error).
+  void reply_entry(fuse_req_t req, Ticket t, fuse_ino_t parent, Result<fuse_entry_param> e);
   Result<void> fill_dir_entries(OpenHandle& h, std::uint64_t off, std::size_t want,
                                 const Connection::Snapshot& snap);
   Result<std::uint8_t> lock_once(OpenHandle& h, const client::LockRequest& lr,
@@ -155,8 +183,6 @@ class FileSystem {
   // the end of the directory.
   Result<bool> position_entries(fuse_req_t req, OpenHandle& h, std::uint64_t off, std::size_t size);
 
-  double entry_timeout() const;
-  double attr_timeout() const;
   // Records `h` as given to the kernel and returns it as an fh; forget() undoes it.
   std::uint64_t hand_out(OpenHandle* h);
   void forget(OpenHandle* h);
@@ -166,6 +192,8 @@ class FileSystem {
   Connection& conn_;
   FileSystemOptions opts_;
   InodeTable inodes_;
+  std::unique_ptr<Coherence> coherence_;  // cache=auto with a server that offers events
+  Error events_error_{};
   fuse_session* session_ = nullptr;
   std::function<void()> on_ready_;
   // Handles given to the kernel (fuse_file_info::fh) and not released yet: freed with the file

@@ -13,6 +13,15 @@ FileSystem::FileSystem(Connection& conn, const FileSystemOptions& opts) : conn_(
   inodes_.set_root(snap.root->qid());
   start_gid_ = primary_gid(conn_.start_uid());
   max_io_ = snap.session->max_io();
+  if (opts_.cache == CacheMode::Auto) {
+    coherence_ = std::make_unique<Coherence>(conn_, inodes_);
+    if (auto r = coherence_->subscribe(); !r) {
+      // The server offers no events (diod): cache as the fallback says.
+      events_error_ = r.error();
+      coherence_.reset();
+      opts_.cache = opts_.fallback;
+    }
+  }
 }
 
 std::uint32_t FileSystem::requester(fuse_req_t req) const {
@@ -28,11 +37,13 @@ gid_t FileSystem::creator_gid(fuse_req_t req) const {
   return start_gid_;
 }
 
-double FileSystem::entry_timeout() const {
-  return opts_.cache == CacheMode::Loose ? opts_.loose_timeout : 0.0;
+FileSystem::Ticket FileSystem::ticket() const {
+  return coherence_ ? coherence_->ticket() : 0;
 }
-double FileSystem::attr_timeout() const {
-  return opts_.cache == CacheMode::Loose ? opts_.loose_timeout : 0.0;
+
+std::shared_ptr<Inode> FileSystem::directory_of(fuse_ino_t ino) const {
+  auto n = inodes_.get(ino);
+  return n ? inodes_.parent_of(*n) : nullptr;
 }
 
 void FileSystem::reply_error(fuse_req_t req, const Error& e) {
@@ -75,9 +86,7 @@ fuse_entry_param FileSystem::make_entry(const Inode& node, const client::Attr& a
   e.ino = node.ino;
   e.generation = 0;  // node ids are never reused
   e.attr = to_stat(attr);
-  e.attr_timeout = attr_timeout();
-  e.entry_timeout = entry_timeout();
-  return e;
+  return e;  // timeouts: set by reply_cached
 }
 
 Result<fuse_entry_param> FileSystem::lookup_entry(const std::shared_ptr<Inode>& parent,
@@ -102,34 +111,44 @@ Result<fuse_entry_param> FileSystem::lookup_entry(const std::shared_ptr<Inode>& 
   }
   auto n = inodes_.remember(parent, name, qid, std::move(*f), snap.generation, snap.uid);
   inodes_.set_attr(*n, *attr);
+  // The server watches the directory a walk ended in again (docs/events.md).
+  ((qid.type & p9::kQtDir) ? n : parent)->unwatched.store(false);
   return make_entry(*n, *attr);
 }
 
-void FileSystem::reply_entry(fuse_req_t req, const Result<fuse_entry_param>& e) {
+void FileSystem::reply_entry(fuse_req_t req, Ticket t, fuse_ino_t parent,
+                             Result<fuse_entry_param> e) {
   if (!e) return reply_error(req, e.error());
-  // The kernel counts a lookup only if the reply reaches it.
-  if (fuse_reply_entry(req, &*e) != 0) inodes_.unremember(e->ino);
+  reply_cached(t, inodes_.get(parent).get(), [&](double timeout) {
+    e->attr_timeout = e->entry_timeout = timeout;
+    // The kernel counts a lookup only if the reply reaches it.
+    if (fuse_reply_entry(req, &*e) != 0) inodes_.unremember(e->ino);
+  });
 }
 
 void FileSystem::lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Ticket t = ticket();
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
         auto p = node(parent);
         if (!p) return std::unexpected(p.error());
         return lookup_entry(*p, name, snap);
       });
-  if (!e && e.error().code == ENOENT && opts_.cache == CacheMode::Loose) {
-    // Negative entry: cached for the entry timeout.
-    fuse_entry_param neg{};
-    neg.entry_timeout = entry_timeout();
-    fuse_reply_entry(req, &neg);
-    return;
+  if (!e && e.error().code == ENOENT && caching()) {
+    // Negative entry: cached like a positive one.
+    return reply_cached(t, inodes_.get(parent).get(), [&](double timeout) {
+      fuse_entry_param neg{};
+      neg.entry_timeout = coherence_ ? coherence_->note_negative(parent, name, timeout) : timeout;
+      fuse_reply_entry(req, &neg);
+    });
   }
-  reply_entry(req, e);
+  reply_entry(req, t, parent, std::move(e));
 }
 
 void FileSystem::forget(fuse_ino_t ino, std::uint64_t n) {
   inodes_.forget(ino, n);
+  // A directory the kernel forgot has no negative entries left either.
+  if (coherence_ && !inodes_.get(ino)) coherence_->forget_dir(ino);
 }
 
 namespace {
@@ -189,23 +208,21 @@ Result<client::Attr> FileSystem::attributes(fuse_ino_t ino, fuse_file_info* fi,
 }
 
 void FileSystem::getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  auto a = retrying<client::Attr>(
-      req, [&](const Connection::Snapshot& snap) { return attributes(ino, fi, nullptr, snap); });
-  if (!a) return reply_error(req, a.error());
-  if (auto n = inodes_.get(ino)) inodes_.set_attr(*n, *a);
-  struct stat st = to_stat(*a);
-  fuse_reply_attr(req, &st, attr_timeout());
+  setattr(req, ino, nullptr, 0, fi);
 }
 
-void FileSystem::setattr(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, int to_set,
+void FileSystem::setattr(fuse_req_t req, fuse_ino_t ino, const struct stat* attr, int to_set,
                          fuse_file_info* fi) {
-  client::SetAttr sa = to_setattr(attr, to_set);
-  auto a = retrying<client::Attr>(
-      req, [&](const Connection::Snapshot& snap) { return attributes(ino, fi, &sa, snap); });
+  Ticket t = ticket();
+  client::SetAttr sa = attr ? to_setattr(*attr, to_set) : client::SetAttr{};
+  auto a = retrying<client::Attr>(req, [&](const Connection::Snapshot& snap) {
+    return attributes(ino, fi, attr ? &sa : nullptr, snap);
+  });
   if (!a) return reply_error(req, a.error());
   if (auto n = inodes_.get(ino)) inodes_.set_attr(*n, *a);
   struct stat st = to_stat(*a);
-  fuse_reply_attr(req, &st, attr_timeout());
+  reply_cached(t, directory_of(ino).get(),
+               [&](double timeout) { fuse_reply_attr(req, &st, timeout); });
 }
 
 void FileSystem::readlink(fuse_req_t req, fuse_ino_t ino) {
@@ -221,6 +238,7 @@ void FileSystem::readlink(fuse_req_t req, fuse_ino_t ino) {
 void FileSystem::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
                        dev_t rdev) {
   gid_t gid = creator_gid(req);
+  Ticket t = ticket();
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
         auto p = node_fid(parent, snap);
@@ -229,11 +247,12 @@ void FileSystem::mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode
         if (!q) return std::unexpected(q.error());
         return lookup_entry(p->node, name, snap);
       });
-  reply_entry(req, e);
+  reply_entry(req, t, parent, std::move(e));
 }
 
 void FileSystem::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
   gid_t gid = creator_gid(req);
+  Ticket t = ticket();
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
         auto p = node_fid(parent, snap);
@@ -242,11 +261,12 @@ void FileSystem::mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode
         if (!q) return std::unexpected(q.error());
         return lookup_entry(p->node, name, snap);
       });
-  reply_entry(req, e);
+  reply_entry(req, t, parent, std::move(e));
 }
 
 void FileSystem::symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
   gid_t gid = creator_gid(req);
+  Ticket t = ticket();
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
         auto p = node_fid(parent, snap);
@@ -255,10 +275,11 @@ void FileSystem::symlink(fuse_req_t req, const char* target, fuse_ino_t parent, 
         if (!q) return std::unexpected(q.error());
         return lookup_entry(p->node, name, snap);
       });
-  reply_entry(req, e);
+  reply_entry(req, t, parent, std::move(e));
 }
 
 void FileSystem::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname) {
+  Ticket t = ticket();
   auto e = retrying<fuse_entry_param>(
       req, [&](const Connection::Snapshot& snap) -> Result<fuse_entry_param> {
         auto n = node_fid(ino, snap);
@@ -269,7 +290,7 @@ void FileSystem::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, cons
         if (!r) return std::unexpected(r.error());
         return lookup_entry(p->node, newname, snap);
       });
-  reply_entry(req, e);
+  reply_entry(req, t, newparent, std::move(e));
 }
 
 void FileSystem::unlink(fuse_req_t req, fuse_ino_t parent, const char* name, bool dir) {

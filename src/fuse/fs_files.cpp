@@ -46,6 +46,7 @@ Result<std::shared_ptr<client::Fid>> FileSystem::fid_for(OpenHandle& h,
 }
 
 void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool dir) {
+  Ticket t = ticket();
   std::uint32_t flags = dir ? (p9::kORdonly | p9::kODirectory) : to_lopen_flags(fi->flags);
   std::uint32_t version = 0;
   auto h = retrying<std::unique_ptr<OpenHandle>>(
@@ -69,14 +70,27 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
   if (!h) return reply_error(req, h.error());
   inodes_.set_open_fid(*(*h)->node, (*h)->fid, (*h)->uid);
   if (!dir) {
-    fi->keep_cache = opts_.cache == CacheMode::Loose && !(flags & p9::kOTrunc) &&
-                     inodes_.keep_cache(*(*h)->node, version);
-    if (opts_.cache != CacheMode::Loose) inodes_.keep_cache(*(*h)->node, 0);
+    fi->keep_cache =
+        caching() && !(flags & p9::kOTrunc) && inodes_.keep_cache(*(*h)->node, version);
+    if (!caching()) inodes_.keep_cache(*(*h)->node, 0);
     fi->direct_io = (fi->flags & O_DIRECT) != 0;
   }
   fi->fh = hand_out(h->get());
+  bool sent = false;
+  auto send = [&] { sent = fuse_reply_open(req, fi) == 0; };
+  if (dir && coherence_) {
+    // The server watches a directory that is opened: its listing is cached (FOPEN_CACHE_DIR)
+    // and kept across opens until a change drops it.
+    (*h)->node->unwatched.store(false);
+    reply_cached(t, (*h)->node.get(), [&](double timeout) {
+      fi->cache_readdir = fi->keep_cache = timeout > 0;
+      send();
+    });
+  } else {
+    send();
+  }
   // A failed reply means the opener is gone and no release will come: drop the handle.
-  if (fuse_reply_open(req, fi) != 0) return forget(h->get());
+  if (!sent) return forget(h->get());
   (void)h->release();  // owned by handles_ until release()
 }
 
@@ -105,6 +119,7 @@ void FileSystem::create(fuse_req_t req, fuse_ino_t parent, const char* name, mod
   std::uint32_t flags = to_lopen_flags(fi->flags) | p9::kOCreate;
   if (fi->flags & O_EXCL) flags |= p9::kOExcl;
   gid_t gid = creator_gid(req);
+  Ticket t = ticket();
   struct Created {
     fuse_entry_param entry;
     std::unique_ptr<OpenHandle> handle;
@@ -133,7 +148,12 @@ void FileSystem::create(fuse_req_t req, fuse_ino_t parent, const char* name, mod
   fi->keep_cache = 0;
   fi->direct_io = (fi->flags & O_DIRECT) != 0;
   fi->fh = hand_out(c->handle.get());
-  if (fuse_reply_create(req, &c->entry, fi) != 0) {
+  bool sent = false;
+  reply_cached(t, inodes_.get(parent).get(), [&](double timeout) {
+    c->entry.attr_timeout = c->entry.entry_timeout = timeout;
+    sent = fuse_reply_create(req, &c->entry, fi) == 0;
+  });
+  if (!sent) {
     forget(c->handle.get());
     inodes_.unremember(c->entry.ino);
     return;  // the handle is dropped (clunked) here
@@ -289,9 +309,16 @@ void FileSystem::readdir_plain(fuse_req_t req, size_t size, std::uint64_t off, O
 }
 
 void FileSystem::readdir_plus(fuse_req_t req, size_t size, std::uint64_t off, OpenHandle& h) {
-  std::vector<char> out(size);
-  std::size_t used = 0;
-  std::vector<fuse_ino_t> referenced;  // entries passed on with a lookup reference
+  Ticket t = ticket();
+  // The entries passed on, packed into the reply once all are looked up (with the timeouts
+  // known by then). "." and ".." have ino 0: the kernel takes no reference for them.
+  struct Item {
+    std::string name;
+    std::uint64_t offset;
+    fuse_entry_param entry;
+  };
+  std::vector<Item> items;
+  std::size_t room = size;
   Error failure{};
   for (;;) {
     auto more = position_entries(req, h, off, size);
@@ -304,12 +331,12 @@ void FileSystem::readdir_plus(fuse_req_t req, size_t size, std::uint64_t off, Op
     std::vector<client::DirEntry> run;
     {
       std::lock_guard lk(h.mu);
-      std::size_t room = size - used;
+      std::size_t left = room;
       for (std::size_t i = h.next_entry; i < h.entries.size(); ++i) {
         std::size_t need =
             fuse_add_direntry_plus(req, nullptr, 0, h.entries[i].name.c_str(), nullptr, 0);
-        if (need > room) break;
-        room -= need;
+        if (need > left) break;
+        left -= need;
         run.push_back(h.entries[i]);
       }
     }
@@ -317,7 +344,13 @@ void FileSystem::readdir_plus(fuse_req_t req, size_t size, std::uint64_t off, Op
     std::vector<Result<fuse_entry_param>> found(run.size(), fail(0));
     std::vector<std::function<void()>> tasks;
     for (std::size_t i = 0; i < run.size(); ++i) {
-      if (run[i].name == "." || run[i].name == "..") continue;
+      if (run[i].name == "." || run[i].name == "..") {
+        fuse_entry_param pe{};
+        pe.attr.st_ino = run[i].qid.path;
+        pe.attr.st_mode = S_IFDIR;
+        found[i] = pe;
+        continue;
+      }
       tasks.push_back([&, i] {
         found[i] = retrying<fuse_entry_param>(req, [&](const Connection::Snapshot& snap) {
           return lookup_entry(h.node, run[i].name, snap);
@@ -327,47 +360,39 @@ void FileSystem::readdir_plus(fuse_req_t req, size_t size, std::uint64_t off, Op
     lookups_.run_all(tasks);
     bool stop = false;
     for (std::size_t i = 0; i < run.size(); ++i) {
-      const auto& e = run[i];
-      bool dot = e.name == "." || e.name == "..";
       if (stop) {
-        if (!dot && found[i]) inodes_.unremember(found[i]->ino);
+        if (found[i] && found[i]->ino != 0) inodes_.unremember(found[i]->ino);
         continue;
       }
-      std::size_t need;
-      if (dot) {
-        fuse_entry_param pe{};  // ino 0: the kernel takes no reference for "." and ".."
-        pe.attr.st_ino = e.qid.path;
-        pe.attr.st_mode = S_IFDIR;
-        need = fuse_add_direntry_plus(req, out.data() + used, size - used, e.name.c_str(), &pe,
-                                      static_cast<off_t>(e.offset));
-      } else if (!found[i]) {
-        if (found[i].error().code != ENOENT) {  // ENOENT: removed since it was listed: skip it
-          failure = found[i].error();
-          stop = true;
-          continue;
-        }
-        need = 0;
-      } else {
-        need = fuse_add_direntry_plus(req, out.data() + used, size - used, e.name.c_str(),
-                                      &*found[i], static_cast<off_t>(e.offset));
-        if (need <= size - used) referenced.push_back(found[i]->ino);
-      }
-      if (need > size - used) {  // cannot happen: sizes were counted above
-        if (!dot) inodes_.unremember(found[i]->ino);
+      if (!found[i] && found[i].error().code != ENOENT) {
+        failure = found[i].error();
         stop = true;
         continue;
       }
-      used += need;
-      off = e.offset;
+      // ENOENT: removed since it was listed: skipped.
+      if (found[i]) {
+        room -= fuse_add_direntry_plus(req, nullptr, 0, run[i].name.c_str(), nullptr, 0);
+        items.push_back(Item{run[i].name, run[i].offset, *found[i]});
+      }
+      off = run[i].offset;
       std::lock_guard lk(h.mu);
       ++h.next_entry;
     }
     if (stop) break;
   }
-  if (used == 0 && failure.code != 0) return reply_error(req, failure);
-  if (fuse_reply_buf(req, out.data(), used) != 0) {
-    for (auto ino : referenced) inodes_.unremember(ino);
-  }
+  if (items.empty() && failure.code != 0) return reply_error(req, failure);
+  reply_cached(t, h.node.get(), [&](double timeout) {
+    std::vector<char> out(size);
+    std::size_t used = 0;
+    for (auto& it : items) {
+      if (it.entry.ino != 0) it.entry.attr_timeout = it.entry.entry_timeout = timeout;
+      used += fuse_add_direntry_plus(req, out.data() + used, size - used, it.name.c_str(),
+                                     &it.entry, static_cast<off_t>(it.offset));
+    }
+    if (fuse_reply_buf(req, out.data(), used) == 0) return;
+    for (const auto& it : items)
+      if (it.entry.ino != 0) inodes_.unremember(it.entry.ino);
+  });
 }
 
 }  // namespace ninep::fuse

@@ -31,7 +31,7 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   fs(req).getattr(req, ino, fi);
 }
 void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
-  fs(req).setattr(req, ino, *attr, to_set, fi);
+  fs(req).setattr(req, ino, attr, to_set, fi);
 }
 void op_readlink(fuse_req_t req, fuse_ino_t ino) {
   fs(req).readlink(req, ino);
@@ -190,7 +190,7 @@ void FileSystem::init(fuse_conn_info* conn) {
   want(FUSE_CAP_PARALLEL_DIROPS);
   unwant(FUSE_CAP_WRITEBACK_CACHE);
   unwant(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
-  if (opts_.cache == CacheMode::Loose) {
+  if (caching()) {
     // Attributes are kept for the timeout, so the ones readdirplus brings are worth the lookups.
     want(FUSE_CAP_READDIRPLUS);
     want(FUSE_CAP_READDIRPLUS_AUTO);
@@ -201,7 +201,15 @@ void FileSystem::init(fuse_conn_info* conn) {
     unwant(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
     want(FUSE_CAP_AUTO_INVAL_DATA);
   }
+  if (opts_.cache == CacheMode::Auto) {
+    // The kernel keeps ACLs (asked as system.posix_acl_* attributes) with the inode and checks
+    // permissions with them; an attribute change reported by the server drops them (ls -l asks
+    // for the ACLs of every file it lists).
+    want(FUSE_CAP_POSIX_ACL);
+  }
   unwant(FUSE_CAP_EXPORT_SUPPORT);  // node ids are not stable: no NFS re-export
+  // Change events invalidate through the session, which is ready now.
+  if (coherence_) coherence_->start(session_);
   if (on_ready_) on_ready_();
 }
 

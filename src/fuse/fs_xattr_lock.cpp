@@ -57,7 +57,8 @@ void reply_sized(fuse_req_t req, const char* data, std::size_t len, std::size_t 
 void FileSystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   // With loose caching a recent "no such attribute" answers without a round trip: the kernel
   // asks for security.capability before every write, and ls for ACLs and labels of every file.
-  bool loose = opts_.cache == CacheMode::Loose;
+  bool loose = caching();
+  Ticket t = ticket();
   auto ttl = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(opts_.loose_timeout));
   if (loose) {
@@ -71,7 +72,10 @@ void FileSystem::getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size
         return n->fid->xattr_get(name);
       });
   if (loose && !v && v.error().code == ENODATA) {
-    if (auto n = inodes_.get(ino)) inodes_.set_absent_xattr(*n, name);
+    // Not when an attribute change was reported meanwhile (cache=auto).
+    reply_cached(t, nullptr, [&](double timeout) {
+      if (auto n = inodes_.get(ino); n && timeout > 0) inodes_.set_absent_xattr(*n, name);
+    });
   }
   if (!v) return reply_error(req, v.error());
   reply_sized(req, reinterpret_cast<const char*>(v->data()), v->size(), size);

@@ -43,7 +43,8 @@ Result<CacheMode> parse_cache_mode(std::string_view text) {
   if (text == "none") return CacheMode::None;
   if (text == "loose") return CacheMode::Loose;
   if (text == "mmap") return CacheMode::Mmap;
-  return fail(EINVAL, "cache mode '" + std::string(text) + "' is not none, loose or mmap");
+  if (text == "auto") return CacheMode::Auto;
+  return fail(EINVAL, "cache mode '" + std::string(text) + "' is not none, loose, mmap or auto");
 }
 
 namespace {
@@ -117,7 +118,8 @@ Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
   if (!conn) return std::unexpected(conn.error());
   m->session_->conn = std::move(*conn);
   m->fs_ = std::make_unique<FileSystem>(
-      *m->session_->conn, FileSystemOptions{opts.cache, opts.loose_timeout, opts.max_fids});
+      *m->session_->conn,
+      FileSystemOptions{opts.cache, opts.fallback, opts.loose_timeout, opts.max_fids});
 
   std::string fsname = opts.address.to_string();
   std::replace(fsname.begin(), fsname.end(), ',', '_');
@@ -143,6 +145,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
 }
 
 FuseMount::~FuseMount() {
+  if (fs_) fs_->stop_following();  // it invalidates through the session
   if (session_ && session_->se) {
     if (session_->mounted) fuse_session_unmount(session_->se);
     fuse_session_destroy(session_->se);
@@ -193,6 +196,7 @@ Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
     s.loop = &loop;
   }
   int rc = loop.run();
+  fs_->stop_following();
   {
     std::lock_guard lk(s.mu);
     s.loop_done = true;
@@ -254,7 +258,17 @@ MountStats FuseMount::stats() const {
   st.inodes = fs_->inodes();
   st.open_files = fs_->open_handles();
   st.reconnects = session_->conn->reconnects();
+  st.following_events = fs_->following_events();
+  st.events = fs_->events_applied();
   return st;
+}
+
+CacheMode FuseMount::cache_mode() const {
+  return fs_->cache_mode();
+}
+
+Error FuseMount::events_error() const {
+  return fs_->events_error();
 }
 
 }  // namespace ninep::fuse

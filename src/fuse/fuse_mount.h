@@ -19,9 +19,13 @@ enum class CacheMode {
   None,   // attr/entry timeouts 0, page cache dropped at open: host changes visible at once
   Loose,  // attr/entry timeouts > 0, page cache kept while the file's qid.version is unchanged
   Mmap,   // accepted for symmetry with v9fs; behaves like None (FUSE supports shared mmap anyway)
+  // Follows the server's change events (docs/events.md): entries, attributes, pages and listings
+  // cached for long, each change invalidating exactly what it touched. Against a server without
+  // events: MountOptions::fallback.
+  Auto,
 };
 
-// "none" / "loose" / "mmap" (EINVAL otherwise).
+// "none" / "loose" / "mmap" / "auto" (EINVAL otherwise).
 Result<CacheMode> parse_cache_mode(std::string_view text);
 
 struct MountOptions {
@@ -36,7 +40,8 @@ struct MountOptions {
   std::string uname;  // Tattach uname of a single identity; empty: its user name, or the number
   std::uint32_t msize = 1024 * 1024;  // requested; the server may lower it
   CacheMode cache = CacheMode::None;
-  double loose_timeout = 1.0;  // attr/entry timeout (seconds) in loose mode
+  CacheMode fallback = CacheMode::Loose;  // Auto against a server that offers no change events
+  double loose_timeout = 1.0;             // attr/entry timeout (seconds) in loose mode
   // -o values for libfuse (allow_other, ro, ...). The mount is nosuid,nodev unless they say
   // suid or dev.
   std::vector<std::string> fuse_options;
@@ -52,13 +57,15 @@ struct MountOptions {
 };
 
 struct MountStats {
-  std::uint32_t fids_in_use = 0;  // fids held on the current connection
+  std::uint32_t fids_in_use = 0;  // fids held on the current connection (and the event stream's)
   std::uint32_t inode_fids = 0;   // of which walked fids kept for inodes (see max_fids)
   std::uint32_t users = 0;        // users attached on the current connection
   std::uint32_t tags_in_use = 0;
   std::uint64_t inodes = 0;  // inodes the kernel holds references to (incl. the root)
   std::uint64_t open_files = 0;
   std::uint64_t reconnects = 0;
+  bool following_events = false;  // cache=auto, subscribed to the server's change events
+  std::uint64_t events = 0;       // change-event records applied (invalidations made)
 };
 
 class FileSystem;
@@ -81,6 +88,9 @@ class FuseMount {
   void stop();
 
   MountStats stats() const;
+  // The cache mode in effect (Auto falls back when the server offers no events: why, then).
+  CacheMode cache_mode() const;
+  Error events_error() const;
   const std::string& dir() const { return dir_; }
 
  private:

@@ -170,6 +170,11 @@ std::size_t InodeTable::fids() const {
   return lru_.size();
 }
 
+std::shared_ptr<Inode> InodeTable::parent_of(const Inode& node) const {
+  std::lock_guard lk(mu_);
+  return node.parent;
+}
+
 bool InodeTable::path_of(const Inode& node, std::vector<std::string>& names) const {
   std::lock_guard lk(mu_);
   names.clear();
@@ -266,6 +271,17 @@ void InodeTable::set_absent_xattr(Inode& node, std::string_view name) {
 void InodeTable::forget_absent_xattrs(Inode& node) {
   std::lock_guard lk(mu_);
   node.absent_xattrs.clear();
+}
+
+std::vector<InodeTable::Cached> InodeTable::cached(std::optional<fuse_ino_t> parent) const {
+  std::vector<Cached> out;
+  std::lock_guard lk(mu_);
+  for (const auto& [ino, node] : by_ino_) {
+    fuse_ino_t p = node->parent ? node->parent->ino : 0;
+    if (parent && p != *parent) continue;
+    out.push_back(Cached{ino, p, node->name});
+  }
+  return out;
 }
 
 std::size_t InodeTable::size() const {

@@ -14,6 +14,7 @@
 #define FUSE_USE_VERSION 314
 #include <fuse3/fuse_lowlevel.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <list>
@@ -48,7 +49,9 @@ struct Inode {
   std::uint64_t nlookup = 0;
   std::shared_ptr<Inode> parent;  // null for the root
   std::string name;
-  bool unlinked = false;             // removed by us: its path no longer leads to it
+  bool unlinked = false;  // removed by us: its path no longer leads to it
+  // cache=auto: the server said it stopped watching this directory (see Coherence).
+  std::atomic<bool> unwatched{false};
   std::vector<InodeFid> fids;        // walked, per user; none once forgotten, fewer once let go
   std::uint32_t cached_version = 0;  // qid.version when the page cache was last filled
   bool version_known = false;
@@ -97,6 +100,8 @@ class InodeTable {
   // Fids held for nodes (the LRU's length).
   std::size_t fids() const;
 
+  // The directory `node` is in (null for the root).
+  std::shared_ptr<Inode> parent_of(const Inode& node) const;
   // Names from the root to `node` (empty for the root); false if the node was unlinked.
   bool path_of(const Inode& node, std::vector<std::string>& names) const;
 
@@ -128,6 +133,15 @@ class InodeTable {
   void forget_absent_xattrs(Inode& node);
 
   std::size_t size() const;
+
+  // What the kernel may cache of a node: its id, and the entry that names it (parent 0: none).
+  struct Cached {
+    fuse_ino_t ino = 0;
+    fuse_ino_t parent = 0;
+    std::string name;
+  };
+  // Every node (`parent` null), or the nodes whose entry is in directory `parent`.
+  std::vector<Cached> cached(std::optional<fuse_ino_t> parent) const;
 
  private:
   using Released = std::vector<std::shared_ptr<client::Fid>>;  // clunked outside the lock

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -61,6 +62,11 @@ Result<void> serve_fuse(const MountRequest& req, const fuse::MountOptions& fo, i
   if (!m) {
     signal_failure(ready_fd, m.error().to_string());
     return std::unexpected(m.error());
+  }
+  if (req.cache == "auto" && (*m)->cache_mode() != fuse::CacheMode::Auto) {
+    std::fprintf(stderr,
+                 "ninep mount: %s offers no change events (%s): --cache auto caches like loose\n",
+                 req.address.c_str(), (*m)->events_error().to_string().c_str());
   }
   auto r = (*m)->run([&] { signal_ready(ready_fd); });
   if (!r) {
@@ -123,7 +129,8 @@ bool is_device_path(std::string_view address) {
 KernelMountOptions kernel_options(const MountRequest& req) {
   KernelMountOptions ko;
   if (req.msize) ko.msize = *req.msize;
-  ko.cache = req.cache;
+  // v9fs cannot be told what changed: auto is its default (none).
+  ko.cache = req.cache == "auto" ? "" : req.cache;
   ko.aname = req.aname;
   ko.uid = req.uid;
   auto words = parse_mount_options(req.options);
@@ -140,10 +147,14 @@ Result<fuse::MountOptions> fuse_options(const MountRequest& req) {
   fo.address = *addr;
   fo.aname = req.aname;
   if (req.msize) fo.msize = *req.msize;
+  // The default: auto when the server offers change events, else none (never stale).
+  fo.cache = fuse::CacheMode::Auto;
+  fo.fallback = fuse::CacheMode::None;
   if (!req.cache.empty()) {
     auto c = fuse::parse_cache_mode(req.cache);
     if (!c) return std::unexpected(c.error());
     fo.cache = *c;
+    fo.fallback = fuse::CacheMode::Loose;
   }
   // Unset: each guest user as itself when mounting as root, else only the mounting user.
   if (req.uid) fo.n_uname = *req.uid;

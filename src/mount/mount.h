@@ -27,7 +27,7 @@ struct MountRequest {
   Via via = Via::Auto;
   std::string aname;
   std::optional<std::uint32_t> msize;
-  std::string cache;                 // "" = the default (none); none, loose, mmap
+  std::string cache;  // "" = the default (FUSE: auto, none without events); auto, none, loose, mmap
   std::vector<std::string> options;  // -o words, one per element (split_option_args)
   bool daemon = false;               // FUSE: detach once the mount is usable
   bool reconnect = false;            // FUSE: re-dial and re-attach when the server goes away

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#include "fids_fixture.h"
+#include "inprocess_fixture.h"
 
 namespace ninep::testing {
 namespace {

@@ -3,7 +3,7 @@
 // other mount tests count on it holding.
 #include <fstream>
 
-#include "fids_fixture.h"
+#include "inprocess_fixture.h"
 
 namespace ninep::testing {
 namespace {

@@ -70,47 +70,6 @@ TEST_P(OpsTest, CreateWriteReadAppendTruncate) {
   EXPECT_EQ(::fdatasync(fd.get()), 0);
 }
 
-TEST_P(OpsTest, HostChangesAreVisibleAtOnce) {
-  write_file(h("host"), "one");
-  EXPECT_EQ(read_file(m("host")), "one");
-  write_file(h("host"), "two");  // same size: only a fresh read shows it
-  EXPECT_EQ(read_file(m("host")), "two");
-  write_file(h("host"), "three!");
-  EXPECT_EQ(read_file(m("host")), "three!");
-  struct stat st {};
-  ASSERT_EQ(::stat(m("host").c_str(), &st), 0);
-  EXPECT_EQ(st.st_size, 6);
-  ASSERT_EQ(::rename(h("host").c_str(), h("moved").c_str()), 0);
-  EXPECT_EQ(::stat(m("host").c_str(), &st), -1);
-  EXPECT_EQ(errno, ENOENT);
-  EXPECT_EQ(read_file(m("moved")), "three!");
-  ASSERT_EQ(::unlink(h("moved").c_str()), 0);
-  EXPECT_EQ(::access(m("moved").c_str(), F_OK), -1);
-  ASSERT_EQ(::mkdir(h("newdir").c_str(), 0755), 0);
-  EXPECT_EQ(::stat(m("newdir").c_str(), &st), 0);
-  EXPECT_TRUE(S_ISDIR(st.st_mode));
-  ASSERT_EQ(::chmod(h("newdir").c_str(), 0700), 0);
-  ASSERT_EQ(::stat(m("newdir").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0700u);
-  // Attribute-only changes on the host (no data change) show at once as well.
-  write_file(h("newdir/f"), "f");
-  ASSERT_EQ(::stat(m("newdir/f").c_str(), &st), 0);
-  ASSERT_EQ(::chown(h("newdir/f").c_str(), 4321, 8765), 0);
-  ASSERT_EQ(::chmod(h("newdir/f").c_str(), 0604), 0);
-  ASSERT_EQ(::stat(m("newdir/f").c_str(), &st), 0);
-  EXPECT_EQ(st.st_uid, 4321u);
-  EXPECT_EQ(st.st_gid, 8765u);
-  EXPECT_EQ(st.st_mode & 07777, 0604u);
-  timespec times[2] = {{200000000, 0}, {300000000, 5}};
-  ASSERT_EQ(::utimensat(AT_FDCWD, h("newdir/f").c_str(), times, 0), 0);
-  ASSERT_EQ(::stat(m("newdir/f").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mtim.tv_sec, 300000000);
-  EXPECT_EQ(st.st_mtim.tv_nsec, 5);
-  ASSERT_EQ(::link(h("newdir/f").c_str(), h("newdir/g").c_str()), 0);
-  ASSERT_EQ(::stat(m("newdir/f").c_str(), &st), 0);
-  EXPECT_EQ(st.st_nlink, 2u);
-}
-
 TEST_P(OpsTest, RenameVariants) {
   write_file(m("a"), "A");
   write_file(m("b"), "B");
@@ -554,6 +513,57 @@ TEST_P(OpsTest, SharedWritableMmap) {
 
 INSTANTIATE_TEST_SUITE_P(Servers, OpsTest, ::testing::Values(ServerKind::Ours, ServerKind::Diod),
                          ServerKindName);
+
+// cache=none: nothing is cached, so a change made on the host shows at once (cache=auto shows it
+// once its event has arrived: coherence_test.cpp).
+class NoCacheOpsTest : public OpsTest {
+ protected:
+  std::vector<std::string> mount_args() override { return {"--cache", "none"}; }
+};
+
+TEST_P(NoCacheOpsTest, HostChangesAreVisibleAtOnce) {
+  write_file(h("host"), "one");
+  EXPECT_EQ(read_file(m("host")), "one");
+  write_file(h("host"), "two");  // same size: only a fresh read shows it
+  EXPECT_EQ(read_file(m("host")), "two");
+  write_file(h("host"), "three!");
+  EXPECT_EQ(read_file(m("host")), "three!");
+  struct stat st {};
+  ASSERT_EQ(::stat(m("host").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 6);
+  ASSERT_EQ(::rename(h("host").c_str(), h("moved").c_str()), 0);
+  EXPECT_EQ(::stat(m("host").c_str(), &st), -1);
+  EXPECT_EQ(errno, ENOENT);
+  EXPECT_EQ(read_file(m("moved")), "three!");
+  ASSERT_EQ(::unlink(h("moved").c_str()), 0);
+  EXPECT_EQ(::access(m("moved").c_str(), F_OK), -1);
+  ASSERT_EQ(::mkdir(h("newdir").c_str(), 0755), 0);
+  EXPECT_EQ(::stat(m("newdir").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  ASSERT_EQ(::chmod(h("newdir").c_str(), 0700), 0);
+  ASSERT_EQ(::stat(m("newdir").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  // Attribute-only changes on the host (no data change) show at once as well.
+  write_file(h("newdir/f"), "f");
+  ASSERT_EQ(::stat(m("newdir/f").c_str(), &st), 0);
+  ASSERT_EQ(::chown(h("newdir/f").c_str(), 4321, 8765), 0);
+  ASSERT_EQ(::chmod(h("newdir/f").c_str(), 0604), 0);
+  ASSERT_EQ(::stat(m("newdir/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 4321u);
+  EXPECT_EQ(st.st_gid, 8765u);
+  EXPECT_EQ(st.st_mode & 07777, 0604u);
+  timespec times[2] = {{200000000, 0}, {300000000, 5}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, h("newdir/f").c_str(), times, 0), 0);
+  ASSERT_EQ(::stat(m("newdir/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, 300000000);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 5);
+  ASSERT_EQ(::link(h("newdir/f").c_str(), h("newdir/g").c_str()), 0);
+  ASSERT_EQ(::stat(m("newdir/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, NoCacheOpsTest,
+                         ::testing::Values(ServerKind::Ours, ServerKind::Diod), ServerKindName);
 
 // The same operations with cache=loose: readdirplus and kept page caches.
 class LooseOpsTest : public OpsTest {

@@ -77,6 +77,11 @@ TEST(KernelOptions, FromARequest) {
   EXPECT_EQ(d.msize, KernelMountOptions{}.msize);
   EXPECT_FALSE(d.uid);
   EXPECT_EQ(d.flags, MS_NOSUID | MS_NODEV);
+  EXPECT_EQ(d.cache, "");
+  // v9fs cannot follow change events: auto is its default mode.
+  MountRequest a;
+  a.cache = "auto";
+  EXPECT_EQ(kernel_options(a).cache, "");
 }
 
 TEST(FuseOptions, FromARequest) {
@@ -107,7 +112,14 @@ TEST(FuseOptions, FromARequest) {
   ASSERT_TRUE(d) << d.error().to_string();
   EXPECT_EQ(d->msize, fuse::MountOptions{}.msize);
   EXPECT_EQ(d->n_uname, fuse::MountOptions{}.n_uname);
-  EXPECT_EQ(d->cache, fuse::CacheMode::None);
+  // The default follows the server's change events, and is none against a server without.
+  EXPECT_EQ(d->cache, fuse::CacheMode::Auto);
+  EXPECT_EQ(d->fallback, fuse::CacheMode::None);
+  plain.cache = "auto";
+  auto a = fuse_options(plain);
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_EQ(a->cache, fuse::CacheMode::Auto);
+  EXPECT_EQ(a->fallback, fuse::CacheMode::Loose);
 }
 
 TEST(FuseOptions, RefusesDevicesAndBadAddresses) {

@@ -26,8 +26,12 @@ int run_mount(int argc, char** argv) {
   app.add_option("--msize", msize,
                  "maximum message size to request: 4096 to 16M (e.g. 64K, 1M; default: the "
                  "kernel's, FUSE 1M)");
-  app.add_option("--cache", req.cache, "cache mode: none (default), loose, mmap")
-      ->check(CLI::IsMember({"none", "loose", "mmap"}));
+  app.add_option("--cache", req.cache,
+                 "cache mode: auto, none, loose, mmap. auto (FUSE): cache everything for long and "
+                 "drop exactly what the server's change events name; against a server without "
+                 "events like loose. Default: auto when the server offers events, else none; the "
+                 "kernel's 9p: its own default (none) for auto")
+      ->check(CLI::IsMember({"auto", "none", "loose", "mmap"}));
   app.add_option("-o", raw_options,
                  "mount options, comma separated (v9fs or FUSE options). The mount is nosuid,nodev "
                  "unless -o suid and/or -o dev ask otherwise")

@@ -1,5 +1,5 @@
-// The fixture the fid-lifetime tests share: a FuseMount run in this process over a server of ours
-// (or diod), and a way to read the client session's fid counts once the kernel has settled.
+// A FuseMount run in this process over a server of ours (or diod), for tests that look at the
+// mount's own state (MountStats): the fid-lifetime tests and the cache=auto tests.
 #pragma once
 
 #include <sys/stat.h>
@@ -18,14 +18,16 @@
 
 namespace ninep::testing {
 
-class FidsTest : public ::testing::Test {
+class InProcessMountTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0)
       GTEST_SKIP() << "needs root and /dev/fuse";
-    ServerKind kind = ninep_can_serve() ? ServerKind::Ours : ServerKind::Diod;
+    ServerKind kind = server_kind();
+    if (kind == ServerKind::Ours && !ninep_can_serve())
+      GTEST_SKIP() << "`ninep serve` is not available in this build";
     if (kind == ServerKind::Diod && find_program("diod").empty())
-      GTEST_SKIP() << "neither `ninep serve` nor diod is available";
+      GTEST_SKIP() << "diod is not installed";
     auto t = TempDir::create("ninep-fuse-fids-");
     ASSERT_TRUE(t);
     tmp_ = std::move(*t);
@@ -33,7 +35,8 @@ class FidsTest : public ::testing::Test {
     mnt_ = tmp_ / "mnt";
     ASSERT_EQ(::mkdir(export_.c_str(), 0755), 0);
     ASSERT_EQ(::mkdir(mnt_.c_str(), 0755), 0);
-    auto s = ExportServer::start(kind, export_);
+    prepare();
+    auto s = ExportServer::start(kind, export_, export_options());
     ASSERT_TRUE(s) << s.error().to_string();
     server_ = std::move(*s);
     fuse::MountOptions o;
@@ -61,6 +64,13 @@ class FidsTest : public ::testing::Test {
   }
 
   virtual void adjust(fuse::MountOptions&) {}
+  virtual ExportOptions export_options() { return {}; }
+  // Ours when it is built, else diod.
+  virtual ServerKind server_kind() {
+    return ninep_can_serve() ? ServerKind::Ours : ServerKind::Diod;
+  }
+  // Runs once the export directory exists, before the server starts.
+  virtual void prepare() {}
 
   // Waits until no request is in flight (asynchronous clunks included) and the kernel's
   // asynchronous FORGETs and RELEASEs have arrived (every fid accounted for), for at most a
@@ -83,5 +93,7 @@ class FidsTest : public ::testing::Test {
   std::unique_ptr<fuse::FuseMount> mount_;
   std::thread loop_;
 };
+
+using FidsTest = InProcessMountTest;
 
 }  // namespace ninep::testing

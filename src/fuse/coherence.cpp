@@ -68,6 +68,10 @@ void Coherence::run(std::stop_token stop) {
       continue;
     }
     for (const auto& e : *batch) apply(e);
+    // While changes stream in (a build, an untar), the server gathers them meanwhile: one
+    // batch, one round trip and a few wakeups of both processes per kBatchDelay instead of per
+    // change. After a quiet spell the next change still arrives at once (the read waits for it).
+    std::this_thread::sleep_for(kBatchDelay);
   }
 }
 

@@ -19,6 +19,7 @@
 #include <fuse3/fuse_lowlevel.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,8 @@ class Coherence {
  public:
   // How long the kernel may cache what a reply carries while the events are followed.
   static constexpr double kTimeout = 3600.0;
+  // The pause after applying a batch of events before reading the next (see run()).
+  static constexpr std::chrono::milliseconds kBatchDelay{2};
   // Negative entries remembered (to drop them when the stream is lost); beyond, not cached.
   static constexpr std::size_t kMaxNegative = 65536;
 

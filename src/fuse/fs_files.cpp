@@ -26,7 +26,8 @@ Result<std::shared_ptr<client::Fid>> FileSystem::fid_for(OpenHandle& h,
                                                          const Connection::Snapshot& snap) {
   std::lock_guard lk(h.mu);
   if (h.fid && h.generation == snap.generation) return h.fid;
-  // Opened on an older connection: open the same file again on this one, as its opener.
+  // Opened on an older connection, or not yet (a directory, cache=auto): open the same file on
+  // this one, as its opener.
   Connection::Snapshot as = snap.uid == h.uid ? snap : conn_.current(h.uid);
   if (!as.root) return std::unexpected(as.error);
   auto base = fid_for(h.node, as);
@@ -37,6 +38,7 @@ Result<std::shared_ptr<client::Fid>> FileSystem::fid_for(OpenHandle& h,
   if (!o) return std::unexpected(o.error());
   h.fid = std::make_shared<client::Fid>(std::move(*f));
   inodes_.set_open_fid(*h.node, h.fid, h.uid);
+  if (h.is_dir) h.node->unwatched.store(false);  // the server watches a directory opened
   h.generation = as.generation;
   h.entries.clear();
   h.next_entry = 0;
@@ -51,24 +53,30 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
   std::uint32_t version = 0;
   auto h = retrying<std::unique_ptr<OpenHandle>>(
       req, [&](const Connection::Snapshot& snap) -> Result<std::unique_ptr<OpenHandle>> {
-        auto n = node_fid(ino, snap);
+        auto handle = std::make_unique<OpenHandle>();
+        auto n = node(ino);
         if (!n) return std::unexpected(n.error());
-        auto f = n->fid->clone();
+        handle->node = *n;
+        handle->uid = snap.uid;
+        handle->lopen_flags = flags;
+        handle->is_dir = dir;
+        // cache=auto: a directory whose listing the kernel may have cached is opened on the
+        // server only when a readdir misses the cache (fid_for(OpenHandle&)); the kernel has
+        // checked the opener's permission (default_permissions).
+        if (dir && coherence_ && !handle->node->unwatched.load()) return handle;
+        auto nf = fid_for(handle->node, snap);
+        if (!nf) return std::unexpected(nf.error());
+        auto f = (*nf)->clone();
         if (!f) return std::unexpected(f.error());
         auto o = f->lopen(flags);
         if (!o) return std::unexpected(o.error());
         version = o->qid.version;
-        auto handle = std::make_unique<OpenHandle>();
-        handle->node = n->node;
-        handle->uid = snap.uid;
-        handle->lopen_flags = flags;
-        handle->is_dir = dir;
         handle->fid = std::make_shared<client::Fid>(std::move(*f));
         handle->generation = snap.generation;
         return handle;
       });
   if (!h) return reply_error(req, h.error());
-  inodes_.set_open_fid(*(*h)->node, (*h)->fid, (*h)->uid);
+  if ((*h)->fid) inodes_.set_open_fid(*(*h)->node, (*h)->fid, (*h)->uid);
   if (!dir) {
     fi->keep_cache =
         caching() && !(flags & p9::kOTrunc) && inodes_.keep_cache(*(*h)->node, version);
@@ -79,9 +87,7 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
   bool sent = false;
   auto send = [&] { sent = fuse_reply_open(req, fi) == 0; };
   if (dir && coherence_) {
-    // The server watches a directory that is opened: its listing is cached (FOPEN_CACHE_DIR)
-    // and kept across opens until a change drops it.
-    (*h)->node->unwatched.store(false);
+    // Its listing is cached (FOPEN_CACHE_DIR) and kept across opens until a change drops it.
     reply_cached(t, (*h)->node.get(), [&](double timeout) {
       fi->cache_readdir = fi->keep_cache = timeout > 0;
       send();

@@ -21,12 +21,24 @@ void Coherence::start(fuse_session* se) {
   if (thread_.joinable() || !stream_) return;
   se_ = se;
   begin_invalidation(true);
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  thread_ = std::jthread([this](std::stop_token stop) {
+    run(stop);
+    std::lock_guard lk(done_mu_);
+    done_ = true;
+    done_cv_.notify_all();
+  });
 }
 
-void Coherence::stop() {
+void Coherence::stop(const std::function<void()>& stuck) {
   if (!thread_.joinable()) return;
   thread_.request_stop();  // flushes the waiting read
+  {
+    std::unique_lock lk(done_mu_);
+    if (!done_cv_.wait_for(lk, std::chrono::seconds(2), [this] { return done_; }) && stuck) {
+      lk.unlock();
+      stuck();
+    }
+  }
   thread_.join();
   begin_invalidation(false);
 }
@@ -51,7 +63,7 @@ void Coherence::run(std::stop_token stop) {
         ++stream_generation_;
         continue;
       }
-      drop(std::nullopt);
+      drop(nullptr);
       begin_invalidation(true);
       continue;
     }
@@ -63,7 +75,7 @@ void Coherence::run(std::stop_token stop) {
       if (stop.stop_requested()) return;
       // Not followed any more: nothing may be cached from now on, and what is, is dropped.
       begin_invalidation(false);
-      drop(std::nullopt);
+      drop(nullptr);
       stream_.reset();
       continue;
     }
@@ -92,62 +104,64 @@ void Coherence::inval_entry(fuse_ino_t parent, std::string_view name) {
   fuse_lowlevel_notify_inval_entry(se_, parent, n.c_str(), n.size());
 }
 
-void Coherence::inval_inode(fuse_ino_t ino, bool data) {
-  // Offset 0, length 0: the attributes and every cached page (of a directory: its listing);
-  // a negative offset: the attributes only.
-  fuse_lowlevel_notify_inval_inode(se_, ino, data ? 0 : -1, 0);
+void Coherence::inval_inode(Inode& node, bool data) {
+  node.pages_checked.store(false);
+  // Offset 0, length 0: the attributes and every cached page; a negative offset: the
+  // attributes only.
+  fuse_lowlevel_notify_inval_inode(se_, node.ino, data ? 0 : -1, 0);
 }
 
 void Coherence::apply(const p9::Event& e) {
   using K = p9::EventKind;
   begin_invalidation(true);
   if (e.kind == K::Overflow) {
-    drop(std::nullopt);
+    drop(nullptr);
     applied_.fetch_add(1);
     return;
   }
   auto dir = inodes_.find_qid(e.dir_qid.path);
-  auto node = e.qid.path != 0 || e.kind == K::Attrib ? inodes_.find_qid(e.qid.path) : nullptr;
-  if (e.name.empty()) node = dir;  // a change to the directory itself
+  // The entry, or the directory itself for a record without a name.
+  auto node = e.name.empty() ? dir : e.qid.path != 0 ? inodes_.find_qid(e.qid.path) : nullptr;
   switch (e.kind) {
     case K::Create:
     case K::Remove:
+      // (A removed file's own attributes, its link count, stay: the record does not say which
+      // file it was.)
       if (dir) {
         inval_entry(dir->ino, e.name);
-        inval_inode(dir->ino, true);  // its listing, size and times
+        inval_inode(*dir, true);  // its listing, size and times
       }
-      if (node && e.kind == K::Remove) inval_inode(node->ino, false);  // its link count
       break;
     case K::Rename: {
       auto to_dir = inodes_.find_qid(e.to_dir_qid.path);
       if (dir) {
         inval_entry(dir->ino, e.name);
-        inval_inode(dir->ino, true);
+        inval_inode(*dir, true);
       }
       if (to_dir) {
         inval_entry(to_dir->ino, e.to_name);
-        inval_inode(to_dir->ino, true);
+        inval_inode(*to_dir, true);
       }
       if (node) {
         // Its path, to walk to it again, is the new one.
         if (to_dir) inodes_.moved(node, to_dir, e.to_name, conn_.start_uid());
-        inval_inode(node->ino, false);
+        inval_inode(*node, false);
       }
       break;
     }
     case K::Attrib:
       if (node) {
         inodes_.forget_absent_xattrs(*node);
-        inval_inode(node->ino, false);
+        inval_inode(*node, false);
       }
       break;
     case K::Modify:
-      if (node) inval_inode(node->ino, true);
+      if (node) inval_inode(*node, true);
       break;
     case K::Unwatched:
       if (dir) {
         dir->unwatched.store(true);
-        drop(dir->ino);
+        drop(dir.get());
       }
       break;
     case K::Overflow:
@@ -156,18 +170,18 @@ void Coherence::apply(const p9::Event& e) {
   applied_.fetch_add(1);
 }
 
-void Coherence::drop(std::optional<fuse_ino_t> dir) {
+void Coherence::drop(Inode* dir) {
   if (!se_) return;
-  for (const auto& c : inodes_.cached(dir)) {
+  for (const auto& c : inodes_.cached(dir ? std::optional(dir->ino) : std::nullopt)) {
     if (c.parent != 0) inval_entry(c.parent, c.name);
-    inval_inode(c.ino, true);
+    inval_inode(*c.node, true);
   }
   if (dir) inval_inode(*dir, true);
   std::unordered_map<fuse_ino_t, std::unordered_set<std::string>> negatives;
   {
     std::lock_guard lk(negative_mu_);
     if (dir) {
-      if (auto it = negative_.find(*dir); it != negative_.end()) {
+      if (auto it = negative_.find(dir->ino); it != negative_.end()) {
         negative_count_ -= it->second.size();
         negatives.insert(negative_.extract(it));
       }

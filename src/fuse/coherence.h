@@ -20,7 +20,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -56,9 +58,11 @@ class Coherence {
   // answers the unknown aname with an error).
   Result<void> subscribe();
   // Follows the subscription on a thread of its own, invalidating through `se`. Starts once the
-  // kernel's INIT is answered; stop() before `se` is destroyed.
+  // kernel's INIT is answered; stop() before `se` is destroyed. An invalidation waits for the
+  // kernel's lock on the directory: when the thread has not stopped after 2 s (a process holds
+  // that lock waiting for a reply nobody will send), `stuck` runs (it aborts the connection).
   void start(fuse_session* se);
-  void stop();
+  void stop(const std::function<void()>& stuck = {});
 
   std::uint64_t ticket() const { return epoch_.load(std::memory_order_acquire); }
 
@@ -88,9 +92,11 @@ class Coherence {
   // Bumps the epoch (and sets live_ to `live`) so that no reply in flight is cached.
   void begin_invalidation(bool live);
   void inval_entry(fuse_ino_t parent, std::string_view name);
-  void inval_inode(fuse_ino_t ino, bool data);
-  // Every entry, attribute, page and negative entry (of `dir` only, when given) is dropped.
-  void drop(std::optional<fuse_ino_t> dir);
+  // The node's attributes, and with `data` its pages (a directory's: its listing); either way
+  // its next open asks the server again.
+  void inval_inode(Inode& node, bool data);
+  // Every entry, attribute, page and negative entry (in `dir` only, when not null) is dropped.
+  void drop(Inode* dir);
 
   Connection& conn_;
   InodeTable& inodes_;
@@ -98,6 +104,9 @@ class Coherence {
   std::optional<client::EventStream> stream_;
   std::uint64_t stream_generation_ = 0;
   std::jthread thread_;
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;  // run() returned
 
   mutable std::shared_mutex mu_;  // replies shared, epoch bumps exclusive
   std::atomic<std::uint64_t> epoch_{0};

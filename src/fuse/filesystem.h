@@ -110,9 +110,9 @@ class FileSystem {
   const Error& events_error() const { return events_error_; }
   std::uint64_t events_applied() const { return coherence_ ? coherence_->applied() : 0; }
   bool following_events() const { return coherence_ && coherence_->live(); }
-  // Stops following change events: before the FUSE session is destroyed.
-  void stop_following() {
-    if (coherence_) coherence_->stop();
+  // Stops following change events: before the FUSE session is destroyed (see Coherence::stop).
+  void stop_following(const std::function<void()>& stuck) {
+    if (coherence_) coherence_->stop(stuck);
   }
 
  private:

@@ -51,6 +51,7 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
   Ticket t = ticket();
   std::uint32_t flags = dir ? (p9::kORdonly | p9::kODirectory) : to_lopen_flags(fi->flags);
   std::uint32_t version = 0;
+  bool lazy = false;  // a file opened without asking the server (see below)
   auto h = retrying<std::unique_ptr<OpenHandle>>(
       req, [&](const Connection::Snapshot& snap) -> Result<std::unique_ptr<OpenHandle>> {
         auto handle = std::make_unique<OpenHandle>();
@@ -64,6 +65,11 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
         // server only when a readdir misses the cache (fid_for(OpenHandle&)); the kernel has
         // checked the opener's permission (default_permissions).
         if (dir && coherence_ && !handle->node->unwatched.load()) return handle;
+        // Likewise a file read again by the user whose open last checked its cached pages, while
+        // no change was reported since.
+        lazy = !dir && coherence_ && (flags & 3) == p9::kORdonly && !(flags & p9::kOTrunc) &&
+               handle->node->pages_checked.load() && handle->node->pages_uid.load() == snap.uid;
+        if (lazy) return handle;
         auto nf = fid_for(handle->node, snap);
         if (!nf) return std::unexpected(nf.error());
         auto f = (*nf)->clone();
@@ -77,10 +83,11 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
       });
   if (!h) return reply_error(req, h.error());
   if ((*h)->fid) inodes_.set_open_fid(*(*h)->node, (*h)->fid, (*h)->uid);
+  Inode& node = *(*h)->node;
   if (!dir) {
     fi->keep_cache =
-        caching() && !(flags & p9::kOTrunc) && inodes_.keep_cache(*(*h)->node, version);
-    if (!caching()) inodes_.keep_cache(*(*h)->node, 0);
+        caching() && !(flags & p9::kOTrunc) && (lazy || inodes_.keep_cache(node, version));
+    if (!caching()) inodes_.keep_cache(node, 0);
     fi->direct_io = (fi->flags & O_DIRECT) != 0;
   }
   fi->fh = hand_out(h->get());
@@ -88,8 +95,18 @@ void FileSystem::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, bool d
   auto send = [&] { sent = fuse_reply_open(req, fi) == 0; };
   if (dir && coherence_) {
     // Its listing is cached (FOPEN_CACHE_DIR) and kept across opens until a change drops it.
-    reply_cached(t, (*h)->node.get(), [&](double timeout) {
+    reply_cached(t, &node, [&](double timeout) {
       fi->cache_readdir = fi->keep_cache = timeout > 0;
+      send();
+    });
+  } else if (coherence_) {
+    reply_cached(t, inodes_.parent_of(node).get(), [&](double timeout) {
+      if (timeout == 0) {
+        fi->keep_cache = fi->keep_cache && !lazy;  // a change was reported meanwhile
+      } else if (!lazy) {
+        node.pages_uid.store((*h)->uid);  // the version was checked just now
+        node.pages_checked.store(true);
+      }
       send();
     });
   } else {

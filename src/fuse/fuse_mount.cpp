@@ -141,11 +141,13 @@ Result<std::unique_ptr<FuseMount>> FuseMount::create(const MountOptions& opts,
   m->fs_->set_session(se);
   if (fuse_session_mount(se, dir.c_str()) != 0) return fail(EIO, dir + ": FUSE mount failed");
   m->session_->mounted = true;
+  if (auto mt = find_mount(dir); mt && *mt && is_fuse_type((*mt)->fstype))
+    m->device_ = (*mt)->device;
   return m;
 }
 
 FuseMount::~FuseMount() {
-  if (fs_) fs_->stop_following();  // it invalidates through the session
+  if (fs_) fs_->stop_following([this] { abort_connection(dir_, device_); });
   if (session_ && session_->se) {
     if (session_->mounted) fuse_session_unmount(session_->se);
     fuse_session_destroy(session_->se);
@@ -196,7 +198,8 @@ Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
     s.loop = &loop;
   }
   int rc = loop.run();
-  fs_->stop_following();
+  // It invalidates through the session.
+  fs_->stop_following([this] { abort_connection(dir_, device_); });
   {
     std::lock_guard lk(s.mu);
     s.loop_done = true;
@@ -224,8 +227,6 @@ Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
 void FuseMount::stop() {
   Session& s = *session_;
   if (s.stopping.exchange(true)) return;
-  std::string device;
-  if (auto m = find_mount(dir_); m && *m && is_fuse_type((*m)->fstype)) device = (*m)->device;
   fuse_session_exit(s.se);
   // Unmounting ends the loop (its reads of /dev/fuse fail with ENODEV). A busy mount is detached
   // lazily: processes that still use it get ENOTCONN once the loop has ended and the device is
@@ -244,7 +245,7 @@ void FuseMount::stop() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   if (!s.cv.wait_until(lk, deadline, [&] { return s.loop_done; })) {
     lk.unlock();
-    abort_connection(dir_, device);
+    abort_connection(dir_, device_);
   }
 }
 

@@ -97,6 +97,7 @@ class FuseMount {
   FuseMount() = default;
   struct Session;
   std::string dir_;
+  std::string device_;  // the FUSE connection's "major:minor", once mounted (to abort it)
   unsigned max_threads_ = 32;
   std::unique_ptr<FileSystem> fs_;
   std::unique_ptr<Session> session_;

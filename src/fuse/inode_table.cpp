@@ -279,7 +279,7 @@ std::vector<InodeTable::Cached> InodeTable::cached(std::optional<fuse_ino_t> par
   for (const auto& [ino, node] : by_ino_) {
     fuse_ino_t p = node->parent ? node->parent->ino : 0;
     if (parent && p != *parent) continue;
-    out.push_back(Cached{ino, p, node->name});
+    out.push_back(Cached{node, p, node->name});
   }
   return out;
 }

@@ -52,6 +52,11 @@ struct Inode {
   bool unlinked = false;  // removed by us: its path no longer leads to it
   // cache=auto: the server said it stopped watching this directory (see Coherence).
   std::atomic<bool> unwatched{false};
+  // cache=auto: an open by `pages_uid` checked the file's version against its cached pages, and
+  // no change to the file was reported since (Coherence clears it): that user's read-only opens
+  // need not ask the server again.
+  std::atomic<bool> pages_checked{false};
+  std::atomic<std::uint32_t> pages_uid{0};
   std::vector<InodeFid> fids;        // walked, per user; none once forgotten, fewer once let go
   std::uint32_t cached_version = 0;  // qid.version when the page cache was last filled
   bool version_known = false;
@@ -136,7 +141,7 @@ class InodeTable {
 
   // What the kernel may cache of a node: its id, and the entry that names it (parent 0: none).
   struct Cached {
-    fuse_ino_t ino = 0;
+    std::shared_ptr<Inode> node;
     fuse_ino_t parent = 0;
     std::string name;
   };

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/path.h"
+
 namespace ninep::client {
 
 Result<EventStream> EventStream::open(const std::shared_ptr<Session>& session,
@@ -28,20 +30,6 @@ Result<std::vector<p9::Event>> EventStream::next(const CallOptions& opts) {
 
 namespace {
 
-std::string join(std::string_view dir, std::string_view name) {
-  if (dir.empty()) return std::string(name);
-  if (name.empty()) return std::string(dir);
-  std::string s(dir);
-  s += '/';
-  s += name;
-  return s;
-}
-
-bool below(std::string_view p, std::string_view dir) {
-  return dir.empty() || p == dir ||
-         (p.starts_with(dir) && p.size() > dir.size() && p[dir.size()] == '/');
-}
-
 std::string shown(std::string p) {
   return p.empty() ? "/" : p;
 }
@@ -55,13 +43,13 @@ std::string normalized(std::string_view path) {
 }  // namespace
 
 std::string event_path(const p9::Event& e) {
-  return join(e.path, e.name);
+  return child_path(e.path, e.name);
 }
 
 bool event_below(const p9::Event& e, std::string_view path) {
   if (e.kind == p9::EventKind::Overflow) return true;
-  if (below(event_path(e), path)) return true;
-  return e.kind == p9::EventKind::Rename && below(join(e.to_path, e.to_name), path);
+  if (is_at_or_below(event_path(e), path)) return true;
+  return e.kind == p9::EventKind::Rename && is_at_or_below(child_path(e.to_path, e.to_name), path);
 }
 
 std::string format_event(const p9::Event& e, Output output) {
@@ -76,7 +64,7 @@ std::string format_event(const p9::Event& e, Output output) {
       j["dir"] = (e.flags & p9::kEventIsDir) != 0;
       j["qid"] = {{"type", e.qid.type}, {"version", e.qid.version}, {"path", e.qid.path}};
     }
-    if (rename) j["to"] = shown(join(e.to_path, e.to_name));
+    if (rename) j["to"] = shown(child_path(e.to_path, e.to_name));
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   std::string line = kind;
@@ -85,7 +73,7 @@ std::string format_event(const p9::Event& e, Output output) {
   line += shown(event_path(e));
   if (rename) {
     line += " -> ";
-    line += shown(join(e.to_path, e.to_name));
+    line += shown(child_path(e.to_path, e.to_name));
   }
   return line;
 }

@@ -1,6 +1,7 @@
 // Handlers for requests on one file or directory, and those that create or remove names.
 #include <algorithm>
 
+#include "common/path.h"
 #include "server/dispatch_internal.h"
 
 namespace ninep::server::detail {

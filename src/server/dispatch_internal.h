@@ -112,8 +112,6 @@ struct KeptEntries {
 };
 Result<KeptEntries> keep_walkable_entries(Session& s, const Fid& dir,
                                           std::span<std::uint8_t> entries);
-// "dir/name" ("name" in the root).
-std::string child_path(std::string_view dir, std::string_view name);
 // The shared "" path of export roots.
 const std::shared_ptr<const std::string>& root_path();
 

@@ -223,15 +223,6 @@ Judged judged_by_policy(Session& s, const p9::Message& m) {
   return j;
 }
 
-std::string child_path(std::string_view dir, std::string_view name) {
-  std::string p;
-  p.reserve(dir.size() + 1 + name.size());
-  p.append(dir);
-  if (!p.empty()) p += '/';
-  p.append(name);
-  return p;
-}
-
 Result<KeptEntries> keep_walkable_entries(Session& s, const Fid& dir,
                                           std::span<std::uint8_t> entries) {
   // Each entry is judged as the walk to it would be. The records differ only in the name: the

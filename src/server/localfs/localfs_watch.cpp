@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/path.h"
 #include "server/localfs/host_path.h"
 #include "server/localfs/localfs.h"
 #include "transport/stream.h"
@@ -22,19 +23,6 @@ namespace {
 constexpr std::uint32_t kMask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |
                                 IN_MODIFY | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF |
                                 IN_ONLYDIR | IN_EXCL_UNLINK;
-
-std::string join(std::string_view dir, std::string_view name) {
-  if (dir.empty()) return std::string(name);
-  std::string s(dir);
-  s += '/';
-  s += name;
-  return s;
-}
-
-bool below(std::string_view path, std::string_view dir) {
-  return path == dir ||
-         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
-}
 
 }  // namespace
 
@@ -187,7 +175,7 @@ class LocalFs::Watcher {
   // below it follow.
   void moved(const std::string& from, const std::string& to) {
     for (auto& [wd, w] : watches_) {
-      if (!below(w.path, from) || wd == root_wd_) continue;
+      if (!is_at_or_below(w.path, from) || wd == root_wd_) continue;
       // Only the moved directory itself gets an IN_MOVE_SELF (which this makes no news).
       if (w.path.size() == from.size()) followed_.insert(wd);
       w.path = to + w.path.substr(from.size());
@@ -237,7 +225,7 @@ class LocalFs::Watcher {
         const std::string gone = w.path;
         std::vector<int> victims;
         for (auto& [wd, x] : watches_)
-          if (below(x.path, gone) && wd != root_wd_) victims.push_back(wd);
+          if (is_at_or_below(x.path, gone) && wd != root_wd_) victims.push_back(wd);
         for (int v : victims) {
           ::inotify_rm_watch(ino_.fd(), v);
           drop(v, out);
@@ -265,7 +253,7 @@ class LocalFs::Watcher {
         e.to_name = to->len > 0 ? std::string(to->name) : std::string();
         e.to_dir_qid = tw.qid;
         qids(e.to_path, e.to_name, e.to_dir_qid, e.qid);
-        if (ie.mask & IN_ISDIR) moved(join(e.path, e.name), join(e.to_path, e.to_name));
+        if (ie.mask & IN_ISDIR) moved(child_path(e.path, e.name), child_path(e.to_path, e.to_name));
         push(std::move(e));
         continue;
       }

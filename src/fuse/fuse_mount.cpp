@@ -3,11 +3,8 @@
 #include "fuse/fuse_mount.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/mount.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,9 +13,9 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
-#include <thread>
+#include <optional>
 
-#include "common/unique_fd.h"
+#include "common/stop_on_signals.h"
 #include "fuse/connection.h"
 #include "fuse/filesystem.h"
 #include "fuse/mount_table.h"
@@ -164,33 +161,8 @@ Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
 
   // Signals are taken by a watcher thread (signalfd) that unmounts; every other thread of the
   // mount, including the request loop's workers created below, inherits the blocked mask.
-  sigset_t sigs, old_mask;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGHUP);
-  UniqueFd sig_fd, wake_fd(::eventfd(0, EFD_CLOEXEC));
-  std::thread watcher;
-  if (handle_signals) {
-    pthread_sigmask(SIG_BLOCK, &sigs, &old_mask);
-    sig_fd.reset(::signalfd(-1, &sigs, SFD_CLOEXEC));
-    watcher = std::thread([this, &sig_fd, &wake_fd] {
-      pollfd p[2] = {{sig_fd.get(), POLLIN, 0}, {wake_fd.get(), POLLIN, 0}};
-      for (;;) {
-        if (::poll(p, 2, -1) < 0) {
-          if (errno == EINTR) continue;
-          return;
-        }
-        if (p[1].revents) return;
-        if (p[0].revents) {
-          signalfd_siginfo si;
-          [[maybe_unused]] auto n = ::read(sig_fd.get(), &si, sizeof si);
-          stop();
-          return;
-        }
-      }
-    });
-  }
+  std::optional<StopOnSignals> on_signals;
+  if (handle_signals) on_signals.emplace({SIGINT, SIGTERM, SIGHUP}, [this] { stop(); });
   RequestLoop loop(s.se, max_threads_, s.poll_max);
   {
     std::lock_guard lk(s.mu);
@@ -206,12 +178,7 @@ Result<void> FuseMount::run(std::function<void()> ready, bool handle_signals) {
     s.loop = nullptr;
   }
   s.cv.notify_all();
-  if (watcher.joinable()) {
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd.get(), &one, sizeof one);
-    watcher.join();
-    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  }
+  on_signals.reset();
   bool still_mounted;
   {
     std::lock_guard lk(s.mu);

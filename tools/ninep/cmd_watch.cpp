@@ -1,15 +1,14 @@
 // `ninep watch`: print the changes the server reports below a remote path, one line each, until
 // interrupted (SIGINT/SIGTERM: exit 0) or the server goes away (exit 1).
-#include <pthread.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <stop_token>
-#include <thread>
 
 #include "client/events.h"
 #include "cmd_client.h"
 #include "command.h"
+#include "common/stop_on_signals.h"
 
 namespace ninep::tool {
 
@@ -28,31 +27,17 @@ int run_watch(int argc, char** argv) {
 
   // SIGINT and SIGTERM are blocked in every thread (the session's too, started after this) and
   // taken by one that stops the watch.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::stop_source stop;
-  std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    stop.request_stop();
-  });
-  auto finish = [&](int rc) {
-    if (!stop.stop_requested()) pthread_kill(waiter.native_handle(), SIGTERM);
-    waiter.join();
-    return rc;
-  };
+  StopOnSignals on_signals({SIGINT, SIGTERM}, [&] { stop.request_stop(); });
 
   auto remote = client::connect_remote(co);
-  if (!remote) return finish(start_error("watch", remote.error()));
+  if (!remote) return start_error("watch", remote.error());
   auto r = client::watch_path(*remote, co, path, stop.get_token(), [&](const p9::Event& e) {
     std::printf("%s\n", client::format_event(e, output).c_str());
     std::fflush(stdout);
   });
-  if (!r) return finish(start_error("watch", r.error()));
-  return finish(kExitOk);
+  if (!r) return start_error("watch", r.error());
+  return kExitOk;
 }
 
 }  // namespace ninep::tool

@@ -1,6 +1,9 @@
 #include "fuse/coherence.h"
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 
 namespace ninep::fuse {
 
@@ -49,20 +52,29 @@ bool Coherence::live() const {
 }
 
 void Coherence::run(std::stop_token stop) {
+  auto retry_delay = kRetryDelay;
   while (!stop.stop_requested()) {
     if (!stream_) {
-      // The connection was lost: subscribe again on the next one, then drop what was cached
-      // meanwhile (changes made then were not reported).
-      auto interrupted = [&stop] { return stop.stop_requested(); };
-      if (!conn_.await_reconnect(stream_generation_, interrupted)) {
-        if (!conn_.may_reconnect() || stop.stop_requested()) return;
-        continue;
+      // Not subscribed: on the next connection when this one is lost, else (the server refused
+      // the subscription or ended it) on this one again after a pause. Then what was cached
+      // meanwhile is dropped (changes made then were not reported).
+      if (!conn_.current().alive()) {
+        auto interrupted = [&stop] { return stop.stop_requested(); };
+        if (!conn_.await_reconnect(stream_generation_, interrupted)) {
+          if (!conn_.may_reconnect() || stop.stop_requested()) return;
+          continue;
+        }
+      } else {
+        std::mutex m;
+        std::unique_lock lk(m);
+        std::condition_variable_any().wait_for(lk, stop, retry_delay, [] { return false; });
+        if (stop.stop_requested()) return;
       }
       if (!subscribe()) {
-        // The new connection died too, or its server offers no events: wait for the next one.
-        ++stream_generation_;
+        retry_delay = std::min(retry_delay * 2, kMaxRetryDelay);
         continue;
       }
+      retry_delay = kRetryDelay;
       drop(nullptr);
       begin_invalidation(true);
       continue;

@@ -46,6 +46,9 @@ class Coherence {
   static constexpr double kTimeout = 3600.0;
   // The pause after applying a batch of events before reading the next (see run()).
   static constexpr std::chrono::milliseconds kBatchDelay{2};
+  // How long a refused subscription waits before it is asked for again (doubling up to the max).
+  static constexpr std::chrono::milliseconds kRetryDelay{1000};
+  static constexpr std::chrono::milliseconds kMaxRetryDelay{30000};
   // Negative entries remembered (to drop them when the stream is lost); beyond, not cached.
   static constexpr std::size_t kMaxNegative = 65536;
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace ninep::bpf {
@@ -76,6 +78,58 @@ Result<PcapFile> parse_pcap(std::span<const std::uint8_t> bytes) {
     file.packets.push_back(p);
   }
   return file;
+}
+
+Result<std::vector<std::uint8_t>> parse_hex_packet(std::string_view text) {
+  auto is_hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  std::vector<std::uint8_t> out;
+  std::string digits;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '0' && i + 1 < text.size() && (text[i + 1] == 'x' || text[i + 1] == 'X') &&
+        (i == 0 || !is_hex(text[i - 1]))) {
+      ++i;
+      continue;
+    }
+    if (is_hex(c)) {
+      digits += c;
+    } else if (!(std::isspace(static_cast<unsigned char>(c)) || c == ':' || c == '-' || c == '.')) {
+      return fail(EINVAL, fmt::format("'{}' at position {} is not a hex digit", c, i + 1));
+    }
+  }
+  if (digits.size() % 2 != 0) return fail(EINVAL, "an odd number of hex digits");
+  for (std::size_t i = 0; i < digits.size(); i += 2)
+    out.push_back(static_cast<std::uint8_t>(std::stoul(digits.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+std::vector<double> time_per_packet(const Vm& vm, std::span<const PcapPacket> packets, int runs,
+                                    std::chrono::milliseconds run_time) {
+  using Clock = std::chrono::steady_clock;
+  std::uint64_t sink = 0;
+  auto pass = [&] {
+    for (const auto& p : packets) sink += vm.run(p.data);
+  };
+  long iterations = 1;
+  for (;;) {
+    const auto t0 = Clock::now();
+    for (long i = 0; i < iterations; ++i) pass();
+    if (Clock::now() - t0 > run_time / 4) break;
+    iterations *= 2;
+  }
+  iterations *= 4;
+  std::vector<double> ns;
+  for (int r = 0; r < runs; ++r) {
+    const auto t0 = Clock::now();
+    for (long i = 0; i < iterations; ++i) pass();
+    const double elapsed = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+    ns.push_back(elapsed / (static_cast<double>(iterations) * packets.size()));
+  }
+  std::sort(ns.begin(), ns.end());
+  // Keeps the runs from being optimised away.
+  volatile std::uint64_t keep = sink;
+  (void)keep;
+  return ns;
 }
 
 }  // namespace ninep::bpf

@@ -1,9 +1,11 @@
 // The classic pcap reader.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "bpf/pcap.h"
+#include "bpf/text.h"
 
 namespace ninep::bpf {
 namespace {
@@ -76,6 +78,42 @@ TEST(Pcap, RejectsWhatIsNotAClassicCapture) {
   EXPECT_EQ(parse_pcap(header_cut).error().message,
             "packet 0 at offset 24: truncated record header");
   EXPECT_TRUE(parse_pcap(capture(0xa1b2c3d4, false, {})));
+}
+
+TEST(HexPacket, ReadsTheUsualSpellings) {
+  const Bytes want = {0x45, 0x00, 0x00, 0x54};
+  for (const char* text :
+       {"45 00 00 54", "4500:0054", "0x4500 0x0054", "45-00-00-54", "45000054\n"}) {
+    auto r = parse_hex_packet(text);
+    ASSERT_TRUE(r) << text << ": " << r.error().to_string();
+    EXPECT_EQ(*r, want) << text;
+  }
+  auto empty = parse_hex_packet("");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(HexPacket, RefusesWhatIsNotHex) {
+  auto bad = parse_hex_packet("45 0g");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, EINVAL);
+  EXPECT_NE(bad.error().message.find("'g' at position 5"), std::string::npos)
+      << bad.error().message;
+  auto odd = parse_hex_packet("450");
+  ASSERT_FALSE(odd);
+  EXPECT_NE(odd.error().message.find("odd"), std::string::npos);
+}
+
+TEST(TimePerPacket, GivesSortedPositiveTimesForEachRun) {
+  auto program = Program{{0x06, 0, 0, 0xffff}};  // ret #65535
+  auto vm = Vm::create(program);
+  ASSERT_TRUE(vm) << vm.error().to_string();
+  const Bytes packet(64, 0xab);
+  const std::vector<PcapPacket> packets = {PcapPacket{0, 64, packet}, PcapPacket{0, 64, packet}};
+  auto ns = time_per_packet(*vm, packets, 3, std::chrono::milliseconds(4));
+  ASSERT_EQ(ns.size(), 3u);
+  EXPECT_GT(ns.front(), 0.0);
+  EXPECT_TRUE(std::is_sorted(ns.begin(), ns.end()));
 }
 
 }  // namespace

@@ -4,8 +4,6 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -100,32 +98,6 @@ int print(const std::string& file, OutputFormat format) {
   return 0;
 }
 
-std::optional<std::vector<std::uint8_t>> parse_hex(const std::string& text) {
-  std::vector<std::uint8_t> out;
-  std::string digits;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '0' && i + 1 < text.size() && (text[i + 1] == 'x' || text[i + 1] == 'X') &&
-        (i == 0 || !std::isxdigit(static_cast<unsigned char>(text[i - 1])))) {
-      ++i;
-      continue;
-    }
-    if (std::isxdigit(static_cast<unsigned char>(c))) {
-      digits += c;
-    } else if (!(std::isspace(static_cast<unsigned char>(c)) || c == ':' || c == '-' || c == '.')) {
-      complain(fmt::format("--hex: '{}' at position {} is not a hex digit", c, i + 1));
-      return std::nullopt;
-    }
-  }
-  if (digits.size() % 2 != 0) {
-    complain("--hex: an odd number of hex digits");
-    return std::nullopt;
-  }
-  for (std::size_t i = 0; i < digits.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoul(digits.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
 const char* engine_name(bpf::Engine e) {
   return e == bpf::Engine::Jit ? "jit" : "interpreter";
 }
@@ -179,8 +151,11 @@ int run(const RunOptions& o) {
   auto vm = load_vm(o.program, o.engine);
   if (!vm) return 1;
   if (!o.hex.empty()) {
-    auto packet = parse_hex(o.hex);
-    if (!packet) return 1;
+    auto packet = bpf::parse_hex_packet(o.hex);
+    if (!packet) {
+      complain("--hex: " + packet.error().message);
+      return 1;
+    }
     const std::uint32_t verdict = vm->run(*packet);
     std::printf("verdict %u: %s (%u of %zu bytes kept)\n", verdict, verdict ? "accept" : "drop",
                 bpf::Vm::kept_length(verdict, packet->size()), packet->size());
@@ -204,39 +179,6 @@ int run(const RunOptions& o) {
               static_cast<unsigned long long>(total));
   return 0;
 }
-
-namespace {
-
-// ns per packet of `vm` over `packets`: calibrated to about a quarter of a run, then `runs` runs
-// of four times that; sorted.
-std::vector<double> time_vm(const bpf::Vm& vm, const std::vector<bpf::PcapPacket>& packets,
-                            const BenchOptions& o) {
-  using Clock = std::chrono::steady_clock;
-  std::uint64_t sink = 0;
-  auto pass = [&] {
-    for (const auto& p : packets) sink += vm.run(p.data);
-  };
-  long iterations = 1;
-  for (;;) {
-    const auto t0 = Clock::now();
-    for (long i = 0; i < iterations; ++i) pass();
-    if (Clock::now() - t0 > std::chrono::milliseconds(o.milliseconds) / 4) break;
-    iterations *= 2;
-  }
-  iterations *= 4;
-  std::vector<double> ns;
-  for (int r = 0; r < o.runs; ++r) {
-    const auto t0 = Clock::now();
-    for (long i = 0; i < iterations; ++i) pass();
-    const double elapsed = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
-    ns.push_back(elapsed / (static_cast<double>(iterations) * packets.size()));
-  }
-  std::sort(ns.begin(), ns.end());
-  if (sink == 0xdeadbeef) std::printf("\n");  // keeps the runs from being optimised away
-  return ns;
-}
-
-}  // namespace
 
 int bench(const BenchOptions& o) {
   if (o.cpu >= 0) {
@@ -279,7 +221,8 @@ int bench(const BenchOptions& o) {
                   vm.error().to_string().c_str());
       continue;
     }
-    const auto ns = time_vm(*vm, packets, o);
+    const auto ns =
+        bpf::time_per_packet(*vm, packets, o.runs, std::chrono::milliseconds(o.milliseconds));
     medians.push_back(ns[ns.size() / 2]);
     std::printf(
         "%s: %zu instructions, %s, %zu packets: %.2f ns/packet (median of %d; min %.2f, max "

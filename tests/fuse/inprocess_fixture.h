@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,7 +29,7 @@ class InProcessMountTest : public ::testing::Test {
       GTEST_SKIP() << "`ninep serve` is not available in this build";
     if (kind == ServerKind::Diod && find_program("diod").empty())
       GTEST_SKIP() << "diod is not installed";
-    auto t = TempDir::create("ninep-fuse-fids-");
+    auto t = TempDir::create("ninep-fuse-inproc-");
     ASSERT_TRUE(t);
     tmp_ = std::move(*t);
     export_ = tmp_ / "export";
@@ -49,7 +50,11 @@ class InProcessMountTest : public ::testing::Test {
     auto m = fuse::FuseMount::create(o, mnt_);
     ASSERT_TRUE(m) << m.error().to_string();
     mount_ = std::move(*m);
-    loop_ = std::thread([this] { (void)mount_->run({}, false); });
+    ended_ = ended_promise_.get_future();
+    loop_ = std::thread([this] {
+      auto r = mount_->run({}, false);
+      ended_promise_.set_value(r ? 0 : r.error().code);
+    });
     struct stat st;
     ASSERT_EQ(::stat(mnt_.c_str(), &st), 0);
   }
@@ -91,6 +96,8 @@ class InProcessMountTest : public ::testing::Test {
   std::string export_, mnt_;
   std::unique_ptr<ExportServer> server_;
   std::unique_ptr<fuse::FuseMount> mount_;
+  std::promise<int> ended_promise_;
+  std::future<int> ended_;  // run()'s result: 0 or its error's errno
   std::thread loop_;
 };
 

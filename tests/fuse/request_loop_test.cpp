@@ -20,7 +20,7 @@
 #include "common/unique_fd.h"
 #include "fuse/fuse_mount.h"
 #include "harness.h"
-#include "transport/address.h"
+#include "inprocess_fixture.h"
 #include "transport/poll_window.h"
 
 namespace ninep::testing {
@@ -32,52 +32,10 @@ using namespace std::chrono_literals;
 // How long run() may take to end once asked to (or once unmounted).
 constexpr auto kPromptly = 5s;
 
-class RequestLoopTest : public ::testing::TestWithParam<microseconds> {
+class RequestLoopTest : public InProcessMountTest,
+                        public ::testing::WithParamInterface<microseconds> {
  protected:
-  void SetUp() override {
-    if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0)
-      GTEST_SKIP() << "needs root and /dev/fuse";
-    ServerKind kind = ninep_can_serve() ? ServerKind::Ours : ServerKind::Diod;
-    if (kind == ServerKind::Diod && find_program("diod").empty())
-      GTEST_SKIP() << "neither `ninep serve` nor diod is available";
-    auto t = TempDir::create("ninep-fuse-loop-");
-    ASSERT_TRUE(t);
-    tmp_ = std::move(*t);
-    export_ = tmp_ / "export";
-    mnt_ = tmp_ / "mnt";
-    ASSERT_EQ(::mkdir(export_.c_str(), 0755), 0);
-    ASSERT_EQ(::mkdir(mnt_.c_str(), 0755), 0);
-    auto s = ExportServer::start(kind, export_);
-    ASSERT_TRUE(s) << s.error().to_string();
-    server_ = std::move(*s);
-    fuse::MountOptions o;
-    auto addr = transport::parse_address(server_->address());
-    ASSERT_TRUE(addr);
-    o.address = *addr;
-    o.aname = server_->aname();
-    o.n_uname = 0;
-    o.poll_max = GetParam();
-    auto m = fuse::FuseMount::create(o, mnt_);
-    ASSERT_TRUE(m) << m.error().to_string();
-    mount_ = std::move(*m);
-    ended_ = ended_promise_.get_future();
-    loop_ = std::thread([this] {
-      auto r = mount_->run({}, false);
-      ended_promise_.set_value(r ? 0 : r.error().code);
-    });
-    struct stat st;
-    ASSERT_EQ(::stat(mnt_.c_str(), &st), 0);
-  }
-
-  void TearDown() override {
-    if (mount_) {
-      mount_->stop();
-      if (loop_.joinable()) loop_.join();
-      EXPECT_FALSE(is_fuse_mounted(mnt_));
-      mount_.reset();
-    }
-    server_.reset();
-  }
+  void adjust(fuse::MountOptions& o) override { o.poll_max = GetParam(); }
 
   // Stops the mount and expects run() to end (successfully) within kPromptly.
   void stop_promptly() {
@@ -90,14 +48,6 @@ class RequestLoopTest : public ::testing::TestWithParam<microseconds> {
   }
 
   std::string m(const std::string& name) const { return mnt_ + "/" + name; }
-
-  TempDir tmp_;
-  std::string export_, mnt_;
-  std::unique_ptr<ExportServer> server_;
-  std::unique_ptr<fuse::FuseMount> mount_;
-  std::promise<int> ended_promise_;
-  std::future<int> ended_;  // run()'s result: 0 or its error's errno
-  std::thread loop_;
 };
 
 // Eight threads, each on its own file and all on a shared directory: every write is read back
